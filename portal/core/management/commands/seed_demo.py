@@ -1,0 +1,61 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.accounts.models import Customer
+from portal.core.demo import DemoConfig, load_or_create_demo_config
+from provisioning.models import Server, ServerGroup
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo admin, customer and simulated panels. Idempotent."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--first-panel-port",
+            type=int,
+            default=8765,
+            help="Port of the first simulated panel; the next ones follow (first seed only).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        config = load_or_create_demo_config(first_panel_port=options["first_panel_port"])
+        with transaction.atomic():
+            self._seed_users(config)
+            self._seed_servers(config)
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+
+    def _seed_users(self, config: DemoConfig) -> None:
+        user_model = get_user_model()
+        admin, _ = user_model.objects.get_or_create(
+            username=config.admin_username, defaults={"email": "admin@example.com"}
+        )
+        admin.is_staff = admin.is_superuser = admin.is_active = True
+        admin.set_password(config.admin_password)
+        admin.save()
+        customer_user, _ = user_model.objects.get_or_create(
+            username=config.customer_username,
+            defaults={
+                "email": "customer@example.com",
+                "first_name": "Demo",
+                "last_name": "Customer",
+            },
+        )
+        customer_user.set_password(config.customer_password)
+        customer_user.save()
+        Customer.objects.get_or_create(user=customer_user)
+
+    def _seed_servers(self, config: DemoConfig) -> None:
+        group, _ = ServerGroup.objects.get_or_create(name=config.group_name)
+        for panel in config.panels:
+            Server.objects.update_or_create(
+                name=panel.name,
+                defaults={
+                    "group": group,
+                    "hostname": "127.0.0.1",
+                    "port": panel.port,
+                    "secure": False,
+                    "api_token": panel.token,
+                    "enabled": True,
+                },
+            )

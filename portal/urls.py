@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from portal.core import views as core_views
+
+admin.site.site_header = "VPN Portal administration"
+admin.site.site_title = "VPN Portal admin"
+admin.site.index_title = "Operations"
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,136 @@
+"""`make run`'s last step end to end: all comes up, the admin logs in, Ctrl-C stops it all."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _free_port_pair() -> int:
+    """A port P with P+1 also free: the demo's two simulated panels take consecutive ports."""
+    for _ in range(50):
+        port = _free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+def _embedded_env(var_dir: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))
+    }
+    return {**env, "PORTAL_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "portal.settings"}
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _read_banner(process: subprocess.Popen, timeout: float) -> str:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Press Ctrl-C" in line:
+            return "".join(lines)
+    raise AssertionError("rundemo printed no banner:\n" + "".join(lines))
+
+
+def _admin_login(web_url: str, username: str, password: str) -> requests.Response:
+    session = requests.Session()
+    login_url = f"{web_url}/admin/login/?next=/admin/"
+    session.get(login_url, timeout=10)
+    return session.post(
+        login_url,
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": login_url},
+        timeout=10,
+    )
+
+
+def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
+    env = _embedded_env(tmp_path / "var")
+    panel_port, web_port = _free_port_pair(), _free_port()
+    manage = [sys.executable, "manage.py"]
+    for step in (["migrate", "--noinput"], ["seed_demo", f"--first-panel-port={panel_port}"]):
+        subprocess.run(manage + step, cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+
+    demo = subprocess.Popen(
+        [*manage, "rundemo", f"--port={web_port}"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = _read_banner(demo, timeout=90)
+        web_url = f"http://127.0.0.1:{web_port}"
+        username, password = re.search(r"login (\S+) / (\S+)", banner).groups()
+        spawned = _descendants(demo.pid)
+
+        health = requests.get(f"{web_url}/healthz", timeout=10)
+        login = _admin_login(web_url, username, password)
+        panel = requests.get(f"http://127.0.0.1:{panel_port}/api/v1/openapi.json", timeout=10)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        exit_code = demo.wait(timeout=60)
+
+    assert f"{web_url}/admin/" in banner
+    assert health.status_code == 200, health.text
+    assert login.status_code == 200
+    assert login.url == f"{web_url}/admin/"
+    assert "Log out" in login.text
+    assert panel.status_code == 200
+    assert len(spawned) >= 4
+    assert exit_code == 0
+    time.sleep(0.5)
+    assert [pid for pid in spawned if _alive(pid)] == []

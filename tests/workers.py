@@ -1,0 +1,52 @@
+"""A real Celery worker in a subprocess, for tests that must cross the broker."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def celery_worker(
+    *, env: dict[str, str], log_path: Path, queue: str | None = None, ready_timeout: float = 60
+) -> Iterator[str]:
+    """Run ``celery worker`` on its own queue until the block ends; yields the queue name."""
+    queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+    argv = [
+        sys.executable, "-m", "celery", "-A", "portal", "worker",
+        "--queues", queue, "--concurrency", "1", "--pool", "solo",
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        "--hostname", f"{queue}@%h",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_until_ready(process, log_path, ready_timeout)
+        yield queue
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_until_ready(process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = log_path.read_text(errors="replace")
+        if " ready." in log:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {process.returncode}:\n{log[-3000:]}")
+        time.sleep(0.2)
+    raise RuntimeError(f"celery worker not ready after {timeout}s:\n{log_path.read_text()[-3000:]}")
