@@ -45,7 +45,14 @@ class Supervisor:
         self.processes: list[ManagedProcess] = []
         log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, argv: list[str], *, ready_url: str = "") -> ManagedProcess:
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        ready_url: str = "",
+        extra_env: dict[str, str] | None = None,
+    ) -> ManagedProcess:
         process = ManagedProcess(name, argv, self.log_dir / f"{name}.log", ready_url)
         log_file = process.log_path.open("ab")
         process.popen = subprocess.Popen(  # noqa: S603 - argv is built by the caller, no shell
@@ -53,7 +60,7 @@ class Supervisor:
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
             start_new_session=True,
         )
         log_file.close()

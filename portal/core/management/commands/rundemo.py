@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal.core.demo import DemoConfig, DemoPanel
 from portal.core.supervisor import ProcessFailed, Supervisor
+from vpnpanel.simulator.context import TOKEN_ENV
 
 
 class Command(BaseCommand):
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 f"simulator-{panel.port}",
                 _simulator_argv(panel),
                 ready_url=f"http://127.0.0.1:{panel.port}/api/v1/openapi.json",
+                extra_env={TOKEN_ENV: panel.token},
             )
         supervisor.start(
             "celery",
@@ -95,7 +97,7 @@ def _simulator_argv(panel: DemoPanel) -> list[str]:
     argv = [
         sys.executable, "-m", "vpnpanel.simulator",
         "--host", "127.0.0.1", "--port", str(panel.port),
-        "--token", panel.token, "--data-dir", str(panel.data_dir),
+        "--data-dir", str(panel.data_dir),
         "--slots", str(panel.slots), "--seed", str(panel.port),
     ]  # fmt: skip
     for network in panel.networks:

@@ -1,0 +1,128 @@
+"""The API token never leaves the Authorization header: not in reprs, errors, logs or records."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from vpnpanel import PanelClient, PanelError, RetryPolicy
+
+from .samples import API, TOKEN, failure, ok
+
+LEAKY_PAGE = (
+    f"<html><body><h1>500</h1><pre>HTTP_AUTHORIZATION = 'Bearer {TOKEN}'\n"
+    f"token={TOKEN}</pre></body></html>"
+)
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="vpnpanel")
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    return caplog
+
+
+def _assert_no_token(*values: object) -> None:
+    for value in values:
+        assert TOKEN not in str(value)
+        assert TOKEN not in repr(value)
+
+
+def test_client_repr_and_attributes_hide_the_token(client):
+    _assert_no_token(client, vars(client) if hasattr(client, "__dict__") else "")
+    assert repr(client) == "<PanelClient 'vpn-fra' https://vpn-fra.example.com>"
+
+
+@pytest.mark.parametrize(
+    ("status", "kwargs"),
+    [
+        (401, {"json": failure(f"Not authorized: {TOKEN}")}),
+        (500, {"body": LEAKY_PAGE}),
+        (422, {"json": failure(f"Bad token {TOKEN}", {"token": f"Bearer {TOKEN}"})}),
+        (200, {"json": {"echo": TOKEN}}),
+        (200, {"json": ok("not a list", message=TOKEN)}),
+    ],
+)
+def test_errors_records_and_logs_never_contain_the_token(
+    http, client, records, debug_logs, status, kwargs
+):
+    http.get(f"{API}network", status=status, **kwargs)
+
+    with pytest.raises(PanelError) as caught:
+        client.networks()
+
+    error = caught.value
+    _assert_no_token(error, error.args, vars(error), error.api_message)
+    assert TOKEN.encode() not in pickle.dumps(error)
+    _assert_no_token(*(record.as_dict() for record in records))
+    assert TOKEN not in debug_logs.text
+    assert records
+
+
+def test_transport_errors_never_contain_the_token(http, client, records, debug_logs):
+    http.get(f"{API}license", body=requests.exceptions.ConnectionError(f"reset ({TOKEN})"))
+
+    with pytest.raises(PanelError) as caught:
+        client.license()
+
+    _assert_no_token(caught.value, caught.value.args)
+    _assert_no_token(*(record.as_dict() for record in records))
+    assert TOKEN not in debug_logs.text
+
+
+def test_successful_calls_log_and_record_without_the_token(http, client, records, debug_logs):
+    http.get(f"{API}license", json=ok({"valid": True, "note": TOKEN}))
+
+    client.license()
+
+    _assert_no_token(*(record.as_dict() for record in records))
+    assert TOKEN not in debug_logs.text
+    assert "Panel call" in debug_logs.text
+
+
+class _PanelHandler(BaseHTTPRequestHandler):
+    seen_authorization: list[str] = []
+
+    def do_GET(self) -> None:
+        self.seen_authorization.append(self.headers.get("Authorization", ""))
+        body = json.dumps(ok({"valid": True})).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_panel() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PanelHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_real_http_stack_debug_logs_omit_the_token(loopback_panel, debug_logs):
+    """Through urllib3 for real (a loopback server), so its DEBUG connection logs are included."""
+    _PanelHandler.seen_authorization.clear()
+
+    with PanelClient(loopback_panel, TOKEN, retry=RetryPolicy(attempts=1)) as client:
+        assert client.license().valid
+
+    assert _PanelHandler.seen_authorization == [f"Bearer {TOKEN}"]
+    assert any(record.name.startswith("urllib3") for record in debug_logs.records)
+    assert TOKEN not in debug_logs.text

@@ -1,0 +1,66 @@
+"""What every handler needs: the store, the fault injector, the call log and the run settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from vpnpanel.simulator import profiles
+from vpnpanel.simulator.faults import Faults
+from vpnpanel.simulator.state import Client, Store
+
+MAX_LOGGED_CALLS = 10_000
+TOKEN_ENV = "PANEL_SIM_TOKEN"  # noqa: S105 (the name of the variable, not a secret)
+
+
+class CallLog:
+    """The API calls received, so tests can count what the portal sent to the panel."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: list[dict[str, Any]] = []
+
+    def record(self, method: str, path: str, status: int | None, fault: str | None) -> None:
+        entry = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "fault": fault,
+            "at": time.time(),
+        }
+        with self._lock:
+            self._calls.append(entry)
+            del self._calls[:-MAX_LOGGED_CALLS]
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._calls)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+@dataclass
+class Context:
+    store: Store
+    faults: Faults
+    token: str
+    seed: int = 0
+    version: str = "2.1.0-sim"
+    endpoint_host: str = "127.0.0.1"
+    remote_knobs: bool = False
+    calls: CallLog = field(default_factory=CallLog)
+
+    def peer(self, client: Client) -> profiles.Peer:
+        network = self.store.network(client.network_name)
+        return profiles.Peer(
+            name=client.name,
+            username=client.username,
+            ipv4=client.ipv4,
+            private_key=client.private_key,
+            server_public_key=network.server_public_key,
+            endpoint_host=self.endpoint_host,
+        )
