@@ -7,6 +7,8 @@ import io
 import ipaddress
 import json
 import logging
+import shutil
+import subprocess
 
 import pytest
 import requests
@@ -15,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from PIL import Image
 
+from tests.services import service_unavailable
 from vpnpanel import (
     ClientStatus,
     PanelAuthError,
@@ -130,6 +133,26 @@ def test_wireguard_config_is_valid_and_its_key_pair_matches(panel):
     assert len(base64.b64decode(config["Peer"]["PublicKey"])) == 32
     assert config["Peer"]["Endpoint"].rsplit(":", 1)[1].isdigit()
     assert "0.0.0.0/0" in config["Peer"]["AllowedIPs"]
+
+
+def test_wireguard_tools_accept_the_config_and_derive_the_same_public_key(panel, tmp_path):
+    if not (shutil.which("wg-quick") and shutil.which("wg")):
+        service_unavailable("wireguard-tools (wg, wg-quick) are not installed")
+    client = panel.create_client(network_name="office", name="bea")
+    conf = tmp_path / "wg0.conf"
+    conf.write_text(panel.wireguard_config("bea"))
+    conf.chmod(0o600)
+
+    stripped = subprocess.run(
+        ["wg-quick", "strip", str(conf)], capture_output=True, text=True, check=False
+    )
+    private_key = _config_sections(stripped.stdout)["Interface"]["PrivateKey"]
+    derived = subprocess.run(
+        ["wg", "pubkey"], input=private_key, capture_output=True, text=True, check=True
+    )
+
+    assert stripped.returncode == 0, stripped.stderr
+    assert derived.stdout.strip() == client.public_key
 
 
 def test_wireguard_qr_decodes_to_exactly_the_config_text(panel):
