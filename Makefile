@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The demo and the tests run with DEBUG on; without it the settings are production settings.
+export DJANGO_DEBUG ?= 1
 
 .PHONY: run test lint format setup migrate seed clean
 
@@ -35,4 +37,4 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) $${PORTAL_VAR_DIR:-var} .pytest_cache .ruff_cache

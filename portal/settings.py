@@ -1,9 +1,10 @@
 """Settings for the portal, read from the environment (12-factor).
 
-Defaults give the embedded mode that runs on a bare machine: SQLite, a file-based cache and a
-Celery broker on the local filesystem, all under ``var/``. Setting ``DATABASE_URL`` and
-``REDIS_URL`` switches to PostgreSQL and Redis. Production must set ``DJANGO_DEBUG=0`` and a real
-``DJANGO_SECRET_KEY``; see docs/configuration.md.
+Secure by default: without ``DJANGO_DEBUG=1`` the settings are production settings and refuse to
+load without ``DJANGO_SECRET_KEY`` and ``FIELD_ENCRYPTION_KEYS`` (``make run`` and the tests set
+``DJANGO_DEBUG=1``). Storage defaults to the embedded mode that runs on a bare machine: SQLite, a
+file-based cache and a Celery broker on the local filesystem, all under ``var/``. Setting
+``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis; see docs/configuration.md.
 """
 
 from pathlib import Path
@@ -19,8 +20,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"  # noqa: S105 - refused below unless DEBUG
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 - DEBUG only
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET_KEY):
     raise ImproperlyConfigured(
@@ -74,6 +75,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database must fail fast (health check → 503), not after the TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write concurrently in the embedded mode.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
@@ -111,9 +115,10 @@ if CELERY_RESULT_BACKEND.startswith("file://"):
     Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(_broker_dir / "control"),
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
@@ -139,6 +144,8 @@ PANEL_CONNECT_TIMEOUT = env.float("PANEL_CONNECT_TIMEOUT", default=5.0)
 PANEL_READ_TIMEOUT = env.float("PANEL_READ_TIMEOUT", default=20.0)
 PANEL_RETRY_ATTEMPTS = env.int("PANEL_RETRY_ATTEMPTS", default=3)
 PANEL_RETRY_BACKOFF = env.float("PANEL_RETRY_BACKOFF", default=0.5)
+PANEL_RETRY_MAX_BACKOFF = env.float("PANEL_RETRY_MAX_BACKOFF", default=8.0)
+PANEL_RETRY_JITTER = env.float("PANEL_RETRY_JITTER", default=0.25)
 
 # Encryption at rest for panel tokens and other secrets. Several comma-separated keys rotate:
 # the first encrypts, all decrypt. Derived from SECRET_KEY only in DEBUG.

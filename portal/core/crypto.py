@@ -1,7 +1,7 @@
 """Encryption at rest for secrets kept in the database (panel tokens, licence keys, API keys).
 
 ``FIELD_ENCRYPTION_KEYS`` holds one or more Fernet keys: the first encrypts, every key decrypts,
-so a key is rotated by putting a new one first and re-saving (``manage.py rotate_secrets`` later).
+so a key is rotated by putting a new one first; ``rotate()`` re-encrypts a value under it.
 In DEBUG without keys, one is derived from SECRET_KEY so that a fresh checkout just runs.
 """
 

@@ -39,7 +39,12 @@ def _embedded_env(var_dir: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_"))
     }
-    return {**env, "PORTAL_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    return {
+        **env,
+        "DJANGO_DEBUG": "1",
+        "PORTAL_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+    }
 
 
 def _descendants(pid: int) -> set[int]:
@@ -55,6 +60,14 @@ def _descendants(pid: int) -> set[int]:
         for child in children.get(todo.pop(), []):
             found.add(child)
             todo.append(child)
+    return found
+
+
+def _all_processes_started(pid: int, expected: int = 7, timeout: float = 30) -> set[int]:
+    """Two simulators, the web server, the worker with its two pool processes and beat."""
+    deadline = time.monotonic() + timeout
+    while len(found := _descendants(pid)) < expected and time.monotonic() < deadline:
+        time.sleep(0.2)
     return found
 
 
@@ -115,11 +128,10 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         banner = _read_banner(demo, timeout=90)
         web_url = f"http://127.0.0.1:{web_port}"
         username, password = re.search(r"login (\S+) / (\S+)", banner).groups()
-        spawned = _descendants(demo.pid)
-
         health = requests.get(f"{web_url}/healthz", timeout=10)
         login = _admin_login(web_url, username, password)
         panel = requests.get(f"http://127.0.0.1:{panel_port}/api/v1/openapi.json", timeout=10)
+        spawned = _all_processes_started(demo.pid)
     finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
@@ -130,7 +142,7 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     assert login.url == f"{web_url}/admin/"
     assert "Log out" in login.text
     assert panel.status_code == 200
-    assert len(spawned) >= 4
+    assert len(spawned) >= 7
     assert exit_code == 0
     time.sleep(0.5)
     assert [pid for pid in spawned if _alive(pid)] == []

@@ -45,7 +45,7 @@ def _settings_in(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 
 def test_embedded_mode_uses_sqlite_file_cache_and_filesystem_broker(tmp_path):
-    chosen = _settings_in({}, tmp_path)
+    chosen = _settings_in({"DJANGO_DEBUG": "1"}, tmp_path)
 
     assert chosen["db"] == "django.db.backends.sqlite3"
     assert chosen["cache"].endswith("FileBasedCache")
@@ -55,7 +55,11 @@ def test_embedded_mode_uses_sqlite_file_cache_and_filesystem_broker(tmp_path):
 
 def test_database_and_redis_urls_switch_to_postgresql_and_redis(tmp_path):
     chosen = _settings_in(
-        {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"], "REDIS_URL": PRODUCTION_ENV["REDIS_URL"]},
+        {
+            "DJANGO_DEBUG": "1",
+            "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"],
+            "REDIS_URL": PRODUCTION_ENV["REDIS_URL"],
+        },
         tmp_path,
     )
 
@@ -72,6 +76,13 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path, missing):
 
     assert result.returncode != 0
     assert f"{missing} must be set" in result.stderr
+
+
+def test_without_django_debug_the_settings_are_production_settings(tmp_path):
+    result = _run([sys.executable, "-c", PRINT_SETTINGS], {}, tmp_path)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 def test_deploy_check_is_clean_in_production_settings(tmp_path):

@@ -9,6 +9,7 @@ import json
 import logging
 import shutil
 import subprocess
+import traceback
 
 import pytest
 import requests
@@ -146,12 +147,12 @@ def test_wireguard_tools_accept_the_config_and_derive_the_same_public_key(panel,
     stripped = subprocess.run(
         ["wg-quick", "strip", str(conf)], capture_output=True, text=True, check=False
     )
+    assert stripped.returncode == 0, stripped.stderr
     private_key = _config_sections(stripped.stdout)["Interface"]["PrivateKey"]
     derived = subprocess.run(
         ["wg", "pubkey"], input=private_key, capture_output=True, text=True, check=True
     )
 
-    assert stripped.returncode == 0, stripped.stderr
     assert derived.stdout.strip() == client.public_key
 
 
@@ -347,6 +348,7 @@ def test_tls_to_a_plain_http_panel_fails_as_unreachable(simulator):
 
 def test_token_never_appears_in_logs_exceptions_or_call_records(simulator, calls, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="vpnpanel")
     client = PanelClient(
         simulator.url, simulator.token, name="sim", retry=FAST_RETRY, on_call=calls.append
     )
@@ -366,8 +368,10 @@ def test_token_never_appears_in_logs_exceptions_or_call_records(simulator, calls
     errors.append(dropped.value)
 
     seen = [repr(client), caplog.text, *map(str, errors), *map(repr, errors)]
+    seen += ["".join(traceback.format_exception(error)) for error in errors]
     seen += [repr(error.args) for error in errors]
     seen += [json.dumps(call.as_dict(), default=str) for call in calls]
+    assert "Panel call" in caplog.text
     assert len(errors) == 3
     assert len(calls) >= 6
     assert all(simulator.token not in text for text in seen)

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.core.demo import DemoConfig, DemoPanel
+from portal.core.demo import DemoConfig, DemoPanel, demo_config_path
 from portal.core.supervisor import ProcessFailed, Supervisor
 from vpnpanel.simulator.context import TOKEN_ENV
 
@@ -81,12 +81,13 @@ class Command(BaseCommand):
             "The VPN portal demo is running.",
             f"  Admin:        {web_url}/admin/   login {config.admin_username} / "
             f"{config.admin_password}",
-            f"  Customer:     login {config.customer_username} / {config.customer_password}",
+            f"  Customer:     login {config.customer_username} / {config.customer_password} "
+            "(for the client area, not built yet)",
             f"  Health:       {web_url}/healthz",
         ]
         lines += [
             f"  Panel:        {panel.name} http://127.0.0.1:{panel.port}/api/v1/ "
-            f"(token in var/demo.json)"
+            f"(token in {demo_config_path()})"
             for panel in config.panels
         ]
         lines += [f"  Logs:         {supervisor.log_dir}/", "Press Ctrl-C to stop everything.", ""]
