@@ -1,7 +1,11 @@
+import re
+
 from django import forms
 from django.contrib import admin
 
 from provisioning.models import Server, ServerGroup
+
+API_TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
 
 
 class ServerAdminForm(forms.ModelForm):
@@ -31,6 +35,10 @@ class ServerAdminForm(forms.ModelForm):
 
     def clean_api_token(self) -> str:
         token = self.cleaned_data["api_token"]
+        if token and not API_TOKEN_PATTERN.fullmatch(token):
+            raise forms.ValidationError(
+                "The token contains spaces, line breaks or characters a panel never issues."
+            )
         if token:
             return token
         if self.instance.pk:

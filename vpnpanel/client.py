@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
 from . import wire
-from .exceptions import PanelError, PanelUnreachable
+from .exceptions import PanelBadResponse, PanelError, PanelUnreachable
 from .policy import RetryPolicy, Timeouts
 from .redaction import redact
 from .types import (
@@ -50,6 +50,26 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9])?")
 _ERRNO = re.compile(r"\[(?:Errno -?\d+|SSL: \w+)\] ([^'\"()\]]+)")
 _POOL_PREFIX = re.compile(r"^\w*ConnectionPool\([^)]*\): Max retries exceeded with url: \S+ ")
 _OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-f]+>:? ?")
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+_MAYBE_APPLIED: Final = " The request may have been applied; check the panel."
+# Markers in an SSLError's text (lower case, "_" and "-" read as spaces). Anything else (an EOF or a
+# reset during the handshake) is a network blip and transient.
+_TLS_CERTIFICATE_MARKERS: Final = (
+    "certificate",
+    "hostname mismatch",
+    "doesn't match",
+    "unknown ca",
+)
+_TLS_PROTOCOL_MARKERS: Final = (
+    "wrong version number",
+    "unknown protocol",
+    "unsupported protocol",
+    "no protocols available",
+    "record layer failure",
+    "packet length too long",
+    "alert protocol version",
+    "alert handshake failure",
+)
 
 
 def _user_agent() -> str:
@@ -65,14 +85,23 @@ _HEADERS: Final = {"Accept": "application/json", "User-Agent": USER_AGENT}
 
 
 class BearerAuth(requests.auth.AuthBase):
-    """Adds the token per request; explicit auth also stops requests from applying ``~/.netrc``."""
+    """Adds the token per request; explicit auth also stops requests from applying ``~/.netrc``.
+
+    The token is checked here, once: http.client would otherwise refuse it on every call with an
+    error that quotes the whole header, token included.
+    """
 
     def __init__(self, token: str) -> None:
+        if not isinstance(token, str) or not token:
+            raise ValueError("The panel API token is empty")
+        if not _TOKEN.fullmatch(token):
+            raise ValueError(
+                "The panel API token contains characters that cannot be sent in an HTTP header"
+            )
         self.token = token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self.token:
-            request.headers["Authorization"] = f"Bearer {self.token}"
+        request.headers["Authorization"] = f"Bearer {self.token}"
         return request
 
     def __repr__(self) -> str:
@@ -360,6 +389,8 @@ class PanelClient:
                 enveloped=enveloped,
             )
         except PanelError as exc:
+            if response is not None and method not in REPEATABLE_METHODS:
+                _mark_unclear_answer(exc, response.status_code)
             self._report(ctx, attempt, started, body, response, exc)
             raise
         self._report(ctx, attempt, started, body, response, None)
@@ -380,6 +411,16 @@ class PanelClient:
         except requests.RequestException as exc:
             repeatable = ctx.method in REPEATABLE_METHODS
             raise _transport_error(exc, ctx, self.timeouts, repeatable=repeatable) from exc
+        except (ValueError, UnicodeError):
+            # http.client refused a header and quoted it (the token) in its message: raised below,
+            # outside this block, so that the message is neither kept nor chained.
+            pass
+        raise PanelUnreachable(
+            f"{ctx.subject} cannot be called: the request for {ctx.call} could not be encoded "
+            "(check the API token and the values sent); retrying will not help.",
+            transient=False,
+            **ctx.error_kwargs(None),
+        )
 
     def _report(
         self,
@@ -426,21 +467,26 @@ def _transport_error(
     *,
     repeatable: bool,
 ) -> PanelUnreachable:
-    """Map a requests failure (no usable HTTP answer) to a PanelUnreachable an admin can act on."""
+    """Map a requests failure (no usable HTTP answer) to a PanelUnreachable an admin can act on.
+
+    Nothing was sent when connecting failed; after that, a call that is not repeated (POST) may have
+    reached the panel, which ``maybe_applied`` and the message say.
+    """
     reason = _reason(exc, ctx)
     kwargs = ctx.error_kwargs(None)
-    maybe_applied = "" if repeatable else " The request may have been applied; check the panel."
+    unsure = {"maybe_applied": not repeatable}
+    hint = "" if repeatable else _MAYBE_APPLIED
     if isinstance(exc, requests.exceptions.SSLError):
-        return PanelUnreachable(_tls_message(ctx, reason), transient=False, **kwargs)
+        return _tls_error(exc, ctx, reason, repeatable=repeatable)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         message = f"{ctx.subject} did not accept a connection within {timeouts.connect:g}s"
         return PanelUnreachable(f"{message} ({ctx.call}).", transient=True, **kwargs)
     if isinstance(exc, requests.exceptions.ReadTimeout):
         message = f"{ctx.subject} did not answer {ctx.call} within {timeouts.read:g}s."
-        return PanelUnreachable(message + maybe_applied, transient=True, **kwargs)
+        return PanelUnreachable(message + hint, transient=True, **unsure, **kwargs)
     if _dropped(exc):
         message = f"{ctx.subject} dropped the connection during {ctx.call}: {reason}."
-        return PanelUnreachable(message + maybe_applied, transient=True, **kwargs)
+        return PanelUnreachable(message + hint, transient=True, **unsure, **kwargs)
     if isinstance(exc, requests.exceptions.ConnectionError):
         message = f"{ctx.subject} could not be reached for {ctx.call}: {reason}."
         return PanelUnreachable(message, transient=True, **kwargs)
@@ -448,20 +494,44 @@ def _transport_error(
         message = f"{ctx.subject} cannot be called: invalid request for {ctx.call}: {reason}."
         return PanelUnreachable(message, transient=False, **kwargs)
     message = f"{ctx.subject} failed at the HTTP level for {ctx.call}: {reason}."
-    return PanelUnreachable(message + maybe_applied, transient=True, **kwargs)
+    return PanelUnreachable(message + hint, transient=True, **unsure, **kwargs)
 
 
-def _tls_message(ctx: wire.CallContext, reason: str) -> str:
+def _tls_error(
+    exc: requests.exceptions.SSLError, ctx: wire.CallContext, reason: str, *, repeatable: bool
+) -> PanelUnreachable:
+    """Certificate and protocol failures need an admin; an interrupted handshake is a blip.
+
+    An interruption cannot be told apart from one while the answer was read, so a POST is treated
+    as maybe applied.
+    """
     where = f"panel {ctx.panel}" if ctx.panel else "the panel"
-    if "certificate" in reason.lower():
-        return (
+    kwargs = ctx.error_kwargs(None)
+    text = _POOL_PREFIX.sub("", str(exc)).lower().replace("_", " ").replace("-", " ")
+    if any(marker in text for marker in _TLS_CERTIFICATE_MARKERS):
+        message = (
             f"TLS certificate verification failed for {where} ({ctx.call}): {reason}. Install a "
             "valid certificate for this host name on the panel; retrying will not help."
         )
-    return (
-        f"TLS handshake with {where} failed ({ctx.call}): {reason}. Check that the port serves "
-        "HTTPS, or untick Secure if the panel speaks plain HTTP."
-    )
+        return PanelUnreachable(message, transient=False, **kwargs)
+    if any(marker in text for marker in _TLS_PROTOCOL_MARKERS):
+        message = (
+            f"TLS handshake with {where} failed ({ctx.call}): {reason}. Check that the port serves "
+            "HTTPS, or untick Secure if the panel speaks plain HTTP."
+        )
+        return PanelUnreachable(message, transient=False, **kwargs)
+    message = f"TLS handshake interrupted for {where} ({ctx.call}): {reason}."
+    if repeatable:
+        return PanelUnreachable(f"{message} Retrying may help.", transient=True, **kwargs)
+    return PanelUnreachable(message + _MAYBE_APPLIED, transient=True, maybe_applied=True, **kwargs)
+
+
+def _mark_unclear_answer(exc: PanelError, http_status: int) -> None:
+    """A POST answered 2xx or 5xx without a clear rejection (envelope) may have been applied."""
+    if isinstance(exc, PanelBadResponse) and (200 <= http_status < 300 or http_status >= 500):
+        exc.maybe_applied = True
+        exc.message = f"{exc.message.rstrip('.')}.{_MAYBE_APPLIED}"
+        exc.args = (exc.message,)
 
 
 def _dropped(exc: requests.RequestException) -> bool:

@@ -1,7 +1,9 @@
 """Errors raised by the panel client.
 
 Every error says whether repeating the call may help (``transient``) so that tasks retry only what
-can succeed later and fail everything else at once, visibly. Messages are sentences an admin can act
+can succeed later and fail everything else at once, visibly. ``maybe_applied`` says that a call that
+is not safe to repeat (POST) failed after the panel may have acted on it, so the caller must look
+the result up (a client by its name) before trying again. Messages are sentences an admin can act
 on; they never contain the API token.
 """
 
@@ -23,6 +25,7 @@ class PanelError(Exception):
         path: str = "",
         api_message: str = "",
         retry_after: float | None = None,
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,6 +35,7 @@ class PanelError(Exception):
         self.path = path
         self.api_message = api_message
         self.retry_after = retry_after
+        self.maybe_applied = maybe_applied
 
     @property
     def permanent(self) -> bool:
@@ -55,7 +59,8 @@ def _restore(cls: type[PanelError], args: tuple[Any, ...], state: dict[str, Any]
 class PanelUnreachable(PanelError):
     """No usable HTTP answer: connect error, timeout, dropped connection, TLS failure.
 
-    Transient, except a TLS failure, which needs an admin to fix a certificate or the Secure flag.
+    Transient, except a TLS certificate or protocol failure, which needs an admin to fix a
+    certificate or the Secure flag, and a request that cannot be sent at all.
     """
 
 

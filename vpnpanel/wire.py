@@ -576,7 +576,10 @@ def _timestamp(obj: Mapping[str, Any], key: str) -> datetime | None:
 
 
 def _client_status(obj: Mapping[str, Any]) -> ClientStatus:
+    """A missing status is the panel's default for a new client (some create answers omit it)."""
     value = _text(obj, "status").lower()
+    if not value:
+        return ClientStatus.ENABLE
     try:
         return ClientStatus(value)
     except ValueError:

@@ -66,3 +66,16 @@ def test_admin_edit_with_empty_token_keeps_the_stored_one(admin_client, server):
     server.refresh_from_db()
     assert server.hostname == "vpn-fra2.example.com"
     assert server.api_token == TOKEN
+
+
+def test_admin_refuses_a_token_with_a_line_break(admin_client, server):
+    response = admin_client.post(
+        f"/admin/provisioning/server/{server.pk}/change/",
+        {"name": "fra", "hostname": "vpn-fra.example.com", "secure": "on",
+         "api_token": "abc\r\ndef", "enabled": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "line breaks" in response.content.decode()
+    server.refresh_from_db()
+    assert server.api_token == TOKEN

@@ -7,8 +7,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from vpnpanel.simulator import validation
 from vpnpanel.simulator.context import TOKEN_ENV, Context
@@ -57,6 +58,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--network", type=network_spec, action="append", default=[], metavar="NAME=CIDR[:PROTOS]"
     )
+    parser.add_argument(
+        "--fill-network",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="repeatable; mark that network's pool full, as POST /_sim/networks/NAME/fill",
+    )
+    parser.add_argument(
+        "--exhaust-slots",
+        action="store_true",
+        help="licence slots := clients now, as POST /_sim/slots/exhaust",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--endpoint-host", help="host in client configs (default: --host)")
     parser.add_argument("--version", dest="panel_version", default="2.1.0-sim")
@@ -75,8 +88,20 @@ def open_store(args: argparse.Namespace) -> Store:
     specs = args.network or ([] if store.networks() else [DEFAULT_NETWORK])
     for spec in specs:
         if not store.network_exists(spec.name):
-            store.network_add(spec)
+            _labelled(f"--network {spec.name}", store.network_add, spec)
+    for name in args.fill_network:
+        _labelled(f"--fill-network {name}", store.network_fill, name, filled=True)
+    if args.exhaust_slots:
+        store.exhaust_slots()
     return store
+
+
+def _labelled(flag: str, action: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    """Run ``action``; a rejection names the flag that caused it, for the startup error."""
+    try:
+        action(*args, **kwargs)
+    except PanelError as exc:
+        raise PanelError(f"{flag}: {exc.message}", status=exc.status) from None
 
 
 def build_context(args: argparse.Namespace, store: Store) -> Context:

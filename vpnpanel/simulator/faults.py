@@ -1,7 +1,8 @@
 """Fault injection: what a flaky panel, a slow link or a broken proxy in front of it does.
 
 Decisions are made once per API request, before it is handled, under a lock and with a seeded
-``random.Random`` so a run with the same seed and request order fails the same way.
+``random.Random`` so a run with the same seed and request order fails the same way. The one
+exception is ``drop_after_write``: it is taken after the write, and only if the write was applied.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ class Outcome:
 class Decision:
     delay: float = 0.0
     outcome: Outcome | None = None
-    drop_after_write: bool = False
 
 
 class Faults:
@@ -89,11 +89,21 @@ class Faults:
             delay = s.latency_ms / 1000
             if s.timeout_rate and self._random.random() < s.timeout_rate:
                 delay += s.hang_seconds
-            outcome = self._outcome(method, api_path)
-            drop = outcome is None and method in WRITE_METHODS and s.drop_after_write_next > 0
-            if drop:
-                s.drop_after_write_next -= 1
-            return Decision(delay=delay, outcome=outcome, drop_after_write=drop)
+            return Decision(delay=delay, outcome=self._outcome(method, api_path))
+
+    def take_drop_after_write(self, method: str, status: int) -> bool:
+        """Spend one ``drop_after_write_next`` on a write that was applied (2xx).
+
+        Asked after the call is handled, so a rejected write (nothing applied) neither drops
+        the connection nor uses up the counter.
+        """
+        if method not in WRITE_METHODS or not 200 <= status < 300:
+            return False
+        with self._lock:
+            if self._settings.drop_after_write_next <= 0:
+                return False
+            self._settings.drop_after_write_next -= 1
+            return True
 
     def _outcome(self, method: str, api_path: str) -> Outcome | None:
         s = self._settings

@@ -7,6 +7,7 @@ import hmac
 import html
 import ipaddress
 import json
+import re
 import socket
 import sys
 import time
@@ -25,6 +26,7 @@ from vpnpanel.simulator.state import Client
 API_PREFIX = "/api/v1/"
 SIM_PREFIX = "/_sim/"
 OTL_PREFIX = "/otl/"
+OTL_TOKEN_RE = re.compile(r"/otl/[^\s\"]+")
 GARBAGE = b'\x00\xff<<garbage>> {"result": "OK", "data": [\x89PNG'
 BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -87,7 +89,7 @@ class PanelHandler(BaseHTTPRequestHandler):
             self._record(api_path, decision.outcome.status, decision.outcome.kind)
             return
         status, payload = self._dispatch(api.ROUTER, api_path, raw, auth=True)
-        if decision.drop_after_write:
+        if self.ctx.faults.take_drop_after_write(self.command, status):
             self._drop_connection()
             self._record(api_path, None, "drop_after_write")
             return
@@ -194,7 +196,9 @@ class PanelHandler(BaseHTTPRequestHandler):
         self.ctx.calls.record(self.command, API_PREFIX + api_path, status, fault)
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        """One-time-link tokens are credentials: the log shows ``/otl/***`` instead."""
+        line = OTL_TOKEN_RE.sub(OTL_PREFIX + "***", format % args)
+        sys.stderr.write(f"{self.address_string()} {line}\n")
 
 
 def _is_loopback(address: str) -> bool:

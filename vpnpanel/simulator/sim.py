@@ -102,8 +102,7 @@ def slots_set(ctx: Context, call: Call) -> dict[str, Any]:
 
 
 def slots_exhaust(ctx: Context, call: Call) -> dict[str, Any]:
-    with ctx.store.lock:
-        ctx.store.set_slots(ctx.store.client_count())
+    ctx.store.exhaust_slots()
     return {"total": ctx.store.slots(), "used": ctx.store.client_count()}
 
 

@@ -215,6 +215,11 @@ class Store:
         with self.transaction():
             self._set_meta("slots", str(total))
 
+    def exhaust_slots(self) -> None:
+        """Licence slots := clients now, so the next create hits the account limit."""
+        with self.transaction():
+            self._set_meta("slots", str(self.client_count()))
+
     def license(self) -> dict[str, Any]:
         with self.lock:
             return {
@@ -256,6 +261,7 @@ class Store:
         with self.transaction() as db:
             if self.network_exists(spec.name):
                 raise PanelError("The network name is already in use", field="name")
+            self._check_no_overlap(pool)
             db.execute(
                 "INSERT INTO networks (name, description, subnet, wireguard, amneziawg, openvpn,"
                 " ikev2, bandwidth_download, bandwidth_upload, server_private_key,"
@@ -273,6 +279,13 @@ class Store:
                 ),
             )
             return self.network(spec.name)
+
+    def _check_no_overlap(self, pool: ipaddress.IPv4Network) -> None:
+        """Client IPs are unique across networks, so overlapping pools would collide on create."""
+        for network in self.networks():
+            if pool.overlaps(network.pool):
+                message = f"The subnet {pool} overlaps network {network.name} ({network.subnet})"
+                raise PanelError(message, field="subnet")
 
     def network_update(self, name: str, changes: dict[str, Any]) -> Network:
         """Flip protocol flags or change description/bandwidth; unknown keys are ignored."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import socket
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -10,14 +13,16 @@ import requests
 from vpnpanel import (
     PanelAuthError,
     PanelBadResponse,
+    PanelClient,
     PanelError,
     PanelNotFound,
     PanelRejected,
     PanelUnreachable,
     RetryPolicy,
+    Timeouts,
 )
 
-from .samples import API, BASE_URL, failure, ok, old_failure
+from .samples import API, BASE_URL, TOKEN, failure, ok, old_failure
 
 BAD_GATEWAY_PAGE = (
     "<html><head><title>502 Bad Gateway</title></head>"
@@ -334,6 +339,141 @@ def test_tls_handshake_failure_suggests_checking_secure(http, client):
     assert caught.value.permanent
 
 
+def _ssl_error(cause: str, path: str = "license") -> requests.exceptions.SSLError:
+    return requests.exceptions.SSLError(
+        "HTTPSConnectionPool(host='vpn-fra.example.com', port=443): Max retries exceeded with "
+        f"url: /api/v1/{path} (Caused by SSLError({cause}))"
+    )
+
+
+CERTIFICATE_FAILURES = [
+    "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+    "certificate has expired (_ssl.c:1006)')",
+    "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+    "self-signed certificate in certificate chain (_ssl.c:1006)')",
+    'SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: '
+    "Hostname mismatch, certificate is not valid for 'vpn-fra.example.com'. (_ssl.c:1006)\")",
+    "CertificateError(\"hostname 'vpn-fra.example.com' doesn't match 'other.example.com'\")",
+]
+PROTOCOL_FAILURES = [
+    "SSLError(1, '[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)')",
+    "SSLError(1, '[SSL: RECORD_LAYER_FAILURE] record layer failure (_ssl.c:1010)')",
+    "SSLError(1, '[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version (_ssl.c:1006)')",
+]
+INTERRUPTIONS = [
+    "SSLEOFError(8, '[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol "
+    "(_ssl.c:1006)')",
+    "SSLZeroReturnError(6, 'TLS/SSL connection has been closed (EOF) (_ssl.c:1006)')",
+    "ConnectionResetError(104, 'Connection reset by peer')",
+]
+
+
+@pytest.mark.parametrize("cause", CERTIFICATE_FAILURES)
+def test_tls_certificate_problems_are_permanent(http, client, cause):
+    http.get(f"{API}license", body=_ssl_error(cause))
+
+    with pytest.raises(PanelUnreachable) as caught:
+        client.license()
+
+    assert caught.value.permanent
+    assert str(caught.value).startswith("TLS certificate verification failed for panel vpn-fra")
+    assert len(http.calls) == 1
+
+
+@pytest.mark.parametrize("cause", PROTOCOL_FAILURES)
+def test_tls_protocol_mismatch_is_permanent(http, client, cause):
+    http.get(f"{API}license", body=_ssl_error(cause))
+
+    with pytest.raises(PanelUnreachable, match="untick Secure") as caught:
+        client.license()
+
+    assert caught.value.permanent
+    assert len(http.calls) == 1
+
+
+@pytest.mark.parametrize("cause", INTERRUPTIONS)
+def test_interrupted_tls_handshake_is_transient_and_retried(http, client, sleeps, cause):
+    http.get(f"{API}license", body=_ssl_error(cause))
+    http.get(f"{API}license", json=ok({"valid": True}))
+
+    assert client.license().valid
+    assert len(http.calls) == 2
+    assert sleeps == [0.5]
+
+
+@pytest.mark.parametrize("cause", INTERRUPTIONS)
+def test_interrupted_tls_handshake_says_so(http, single_try, cause):
+    http.get(f"{API}license", body=_ssl_error(cause))
+
+    with pytest.raises(PanelUnreachable) as caught:
+        single_try.license()
+
+    assert caught.value.transient
+    assert str(caught.value).startswith(
+        f"TLS handshake interrupted for panel vpn-fra ({BASE_URL}) (GET license): "
+    )
+
+
+def test_client_name_in_the_url_does_not_decide_the_tls_verdict(http, client):
+    name = "certificate-expired"
+    http.get(f"{API}client/{name}", body=_ssl_error(INTERRUPTIONS[0], f"client/{name}"))
+    http.get(f"{API}client/{name}", json=ok({"name": name, "status": "enable"}))
+
+    assert client.get_client(name).name == name
+
+
+@pytest.fixture
+def tcp_server() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
+    """Start a loopback TCP server that treats each connection with the given function."""
+    servers: list[socket.socket] = []
+    connections: list[socket.socket] = []
+
+    def start(treat: Callable[[socket.socket], None]) -> str:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def serve() -> None:
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except OSError:
+                    return
+                connections.append(connection)
+                treat(connection)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"https://127.0.0.1:{server.getsockname()[1]}"
+
+    yield start
+    for sock in connections + servers:
+        sock.close()
+
+
+def test_real_tls_hang_up_during_the_handshake_is_retried(tcp_server, sleeps):
+    url = tcp_server(lambda connection: connection.shutdown(socket.SHUT_WR))
+    retry = RetryPolicy(attempts=3, backoff=0.01, jitter=0)
+
+    panel = PanelClient(url, TOKEN, retry=retry, timeouts=Timeouts(2, 2), sleep=sleeps.append)
+
+    with panel, pytest.raises(PanelUnreachable, match="TLS handshake interrupted") as caught:
+        panel.license()
+
+    assert caught.value.transient
+    assert len(sleeps) == 2
+
+
+def test_real_plain_http_on_a_tls_port_is_permanent(tcp_server, sleeps):
+    url = tcp_server(lambda connection: connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n"))
+
+    panel = PanelClient(url, TOKEN, timeouts=Timeouts(2, 2), sleep=sleeps.append)
+
+    with panel, pytest.raises(PanelUnreachable, match="untick Secure") as caught:
+        panel.license()
+
+    assert caught.value.permanent
+    assert sleeps == []
+
+
 @pytest.mark.parametrize(
     "error",
     [
@@ -344,6 +484,7 @@ def test_tls_handshake_failure_suggests_checking_secure(http, client):
         PanelNotFound("m", api_message="Account not found"),
         PanelUnreachable("m", transient=False),
         PanelBadResponse("m", transient=True, retry_after=3.0),
+        PanelUnreachable("m", transient=True, method="POST", path="client", maybe_applied=True),
     ],
 )
 def test_errors_survive_pickling_for_task_results(error):
@@ -358,3 +499,4 @@ def test_every_panel_error_shares_one_base():
     for cls in (PanelUnreachable, PanelAuthError, PanelNotFound, PanelRejected, PanelBadResponse):
         assert issubclass(cls, PanelError)
     assert PanelAuthError("m", transient=True).permanent
+    assert PanelError("m", transient=True).maybe_applied is False

@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from vpnpanel import PanelClient, PanelError, RetryPolicy
+from vpnpanel import PanelClient, PanelError, PanelUnreachable, RetryPolicy
+from vpnpanel.client import BearerAuth
 
 from .samples import API, TOKEN, failure, ok
 
@@ -30,10 +31,80 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
+UNFIT_TOKENS = [
+    pytest.param(f"{TOKEN}\r", id="carriage-return"),
+    pytest.param(f"{TOKEN}\n", id="newline"),
+    pytest.param(f"{TOKEN}\r\nX-Injected: 1", id="header-injection"),
+    pytest.param(f" {TOKEN}", id="leading-space"),
+    pytest.param(f"Bearer {TOKEN}", id="inner-space"),
+    pytest.param(f"{TOKEN}\t", id="tab"),
+    pytest.param(f"{TOKEN}\x00", id="nul"),
+    pytest.param(f"{TOKEN}\x7f", id="del"),
+    pytest.param(f"{TOKEN}é", id="latin-1"),
+    pytest.param(f"{TOKEN}€", id="not-latin-1"),
+]
+BUILDERS = [
+    pytest.param(lambda token: PanelClient("https://p.example", token), id="client"),
+    pytest.param(
+        lambda token: PanelClient.from_parts(hostname="p.example", secure=True, token=token),
+        id="from-parts",
+    ),
+    pytest.param(BearerAuth, id="auth"),
+]
+
+
 def _assert_no_token(*values: object) -> None:
     for value in values:
         assert TOKEN not in str(value)
         assert TOKEN not in repr(value)
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+@pytest.mark.parametrize("token", UNFIT_TOKENS)
+def test_token_unfit_for_a_header_is_refused_without_repeating_it(build, token):
+    with pytest.raises(ValueError, match="cannot be sent in an HTTP header") as caught:
+        build(token)
+
+    assert str(caught.value) == (
+        "The panel API token contains characters that cannot be sent in an HTTP header"
+    )
+    _assert_no_token(caught.value, caught.value.args, caught.value.__context__)
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_empty_token_is_refused(build):
+    with pytest.raises(ValueError, match="The panel API token is empty"):
+        build("")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(ValueError(f"Invalid header value b'Bearer {TOKEN}\\r'"), id="value"),
+        pytest.param(
+            UnicodeEncodeError("latin-1", f"Bearer {TOKEN}€", 42, 43, "ordinal not in range(256)"),
+            id="unicode",
+        ),
+    ],
+)
+def test_header_refused_by_the_http_stack_is_permanent_and_without_the_token(
+    http, client, records, debug_logs, error
+):
+    http.post(f"{API}client", body=error)
+
+    with pytest.raises(PanelUnreachable) as caught:
+        client.create_client(name="x")
+
+    raised = caught.value
+    assert raised.permanent
+    assert not raised.maybe_applied
+    assert "could not be encoded" in str(raised)
+    assert raised.__cause__ is None
+    assert raised.__context__ is None
+    _assert_no_token(raised, raised.args, vars(raised))
+    assert TOKEN.encode() not in pickle.dumps(raised)
+    _assert_no_token(*(record.as_dict() for record in records))
+    assert TOKEN not in debug_logs.text
 
 
 def test_client_repr_and_attributes_hide_the_token(client):
@@ -125,4 +196,24 @@ def test_real_http_stack_debug_logs_omit_the_token(loopback_panel, debug_logs):
 
     assert _PanelHandler.seen_authorization == [f"Bearer {TOKEN}"]
     assert any(record.name.startswith("urllib3") for record in debug_logs.records)
+    assert TOKEN not in debug_logs.text
+
+
+@pytest.mark.parametrize(
+    "token", [f"{TOKEN}\r", f"{TOKEN}€"], ids=["carriage-return", "non-latin-1"]
+)
+def test_real_http_stack_refusing_the_header_is_not_retried_and_not_leaked(
+    loopback_panel, debug_logs, token
+):
+    """Were the token check bypassed, http.client's own refusal must not leak the header either."""
+    _PanelHandler.seen_authorization.clear()
+
+    with PanelClient(loopback_panel, TOKEN, retry=RetryPolicy(attempts=3)) as client:
+        client._auth.token = token
+        with pytest.raises(PanelUnreachable) as caught:
+            client.license()
+
+    assert caught.value.permanent
+    assert _PanelHandler.seen_authorization == []
+    _assert_no_token(caught.value, caught.value.args, caught.value.__context__)
     assert TOKEN not in debug_logs.text

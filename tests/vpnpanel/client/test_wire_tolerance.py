@@ -62,6 +62,17 @@ def test_client_status_is_read_in_any_case(http, client, status):
     assert client.get_client("x").status is ClientStatus.ENABLE
 
 
+@pytest.mark.parametrize("status", [{}, {"status": None}, {"status": ""}, {"status": "  "}])
+def test_created_client_without_status_is_enabled(http, client, status):
+    """The panel created the client; a missing status must not turn that into a failure."""
+    payload = {key: value for key, value in CLIENT.items() if key != "status"} | status
+    http.post(f"{API}client", json=ok(payload))
+    http.get(f"{API}client/{CLIENT['name']}", json=old_ok(payload))
+
+    assert client.create_client(name=CLIENT["name"]).status is ClientStatus.ENABLE
+    assert client.get_client(CLIENT["name"]).status is ClientStatus.ENABLE
+
+
 def test_bare_base64_qr_gets_the_data_uri_prefix(http, client):
     http.get(f"{API}client/x/config/qr", json=old_ok(QR_BASE64))
 

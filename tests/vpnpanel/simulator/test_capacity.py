@@ -1,5 +1,7 @@
 import threading
 
+import pytest
+
 from tests.vpnpanel.simulator.panel_http import call, create_client, ok, rejected
 
 LAB_POOL = ["10.0.7.2", "10.0.7.3", "10.0.7.4", "10.0.7.5", "10.0.7.6"]
@@ -107,3 +109,30 @@ def test_concurrent_creates_for_the_last_ip_let_exactly_one_win(simulator):
 
     assert sorted(r["result"] for r in results) == ["ERROR", "ERROR", "OK"]
     assert ok(simulator, "GET", "network/lab")["clients"] == 5
+
+
+def test_fill_network_flag_marks_pools_full_from_start(simulator_factory):
+    simulator = simulator_factory(extra_args=["--fill-network=lab", "--fill-network", "office"])
+
+    assert ok(simulator, "GET", "network/lab/available_ip") == []
+    assert ok(simulator, "GET", "network/office/available_ip") == []
+    assert rejected(simulator, "POST", "client", {})["message"] == (
+        "No free IP address in the network"
+    )
+    assert [n["filled"] for n in simulator.knob("GET", "state")["networks"]] == [True, True]
+
+
+def test_fill_network_flag_for_an_unknown_network_stops_the_start(simulator_factory):
+    with pytest.raises(RuntimeError, match="--fill-network nope: Network not found"):
+        simulator_factory(extra_args=["--fill-network=nope"])
+
+
+def test_exhaust_slots_flag_sets_total_to_current_count_at_start(simulator_factory):
+    first = simulator_factory()
+    create_client(first)
+    first.stop()
+
+    simulator = simulator_factory(data_dir=first.data_dir, extra_args=["--exhaust-slots"])
+
+    assert simulator.knob("GET", "state")["slots"] == {"total": 1, "used": 1}
+    assert rejected(simulator, "POST", "client", {})["message"] == "VPN account limit exceeded"

@@ -27,6 +27,21 @@ def test_dropped_write_is_applied_but_gets_no_response(simulator):
     assert (dropped["status"], dropped["fault"]) == (None, "drop_after_write")
 
 
+def test_rejected_write_is_answered_and_does_not_spend_the_drop(simulator):
+    simulator.knob("POST", "faults", {"drop_after_write_next": 1})
+
+    refused = call(simulator, "POST", "client", {"name": "bad name!"})
+    missing = call(simulator, "PUT", "client/ghost", {"b_upload": 1})
+
+    assert (refused.status_code, refused.json()["result"]) == (422, "ERROR")
+    assert missing.status_code == 404
+    assert simulator.knob("GET", "faults")["drop_after_write_next"] == 1
+    with pytest.raises(requests.ConnectionError):
+        call(simulator, "POST", "client", {"name": "good"})
+    assert ok(simulator, "GET", "client/good")["name"] == "good"
+    assert simulator.knob("GET", "faults")["drop_after_write_next"] == 0
+
+
 def test_rule_fails_matching_calls_without_applying_them(simulator):
     create_client(simulator, name="c")
     simulator.knob(

@@ -1,3 +1,6 @@
+import pytest
+import requests
+
 from tests.vpnpanel.simulator.panel_http import create_client, ok, rejected
 
 
@@ -85,3 +88,28 @@ def test_protocol_flags_can_be_flipped(simulator):
     network = ok(simulator, "GET", "network/office")
 
     assert (network["openvpn"], network["amneziawg"]) == (False, True)
+
+
+def test_overlapping_subnet_is_refused_with_a_clear_error(simulator):
+    response = requests.post(
+        simulator.url + "/_sim/networks",
+        json={"name": "clash", "subnet": "10.0.6.128/25"},
+        timeout=5,
+    )
+
+    body = response.json()
+    assert response.status_code == 422, body
+    assert body["message"] == "The subnet 10.0.6.128/25 overlaps network office (10.0.6.0/24)"
+    assert body["errors"] == {"subnet": body["message"]}
+    assert "clash" not in [n["name"] for n in ok(simulator, "GET", "network")]
+
+
+def test_overlapping_network_flags_stop_the_start(simulator_factory):
+    with pytest.raises(RuntimeError, match=r"--network wide: The subnet 10\.0\.0\.0/16 overlaps"):
+        simulator_factory(networks=["narrow=10.0.6.0/24", "wide=10.0.0.0/16"])
+
+
+def test_adjacent_subnets_do_not_overlap(simulator):
+    simulator.knob("POST", "networks", {"name": "next_door", "subnet": "10.0.7.8/29"})
+
+    assert create_client(simulator, network_name="next_door")["ipv4"] == "10.0.7.10"

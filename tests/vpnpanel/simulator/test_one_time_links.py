@@ -54,3 +54,16 @@ def test_deleting_the_client_invalidates_its_links(simulator):
     ok(simulator, "DELETE", "client/c")
 
     assert requests.get(link, timeout=5).status_code == 404
+
+
+def test_request_log_masks_one_time_link_tokens(simulator):
+    create_client(simulator, name="c")
+    link = ok(simulator, "POST", "client/c/otl")
+    token = link.rsplit("/", 1)[1]
+
+    assert requests.get(link, timeout=5).status_code == 200
+    assert requests.get(link, timeout=5).status_code == 410
+
+    log = simulator.log_path.read_text()
+    assert token not in log
+    assert log.count('"GET /otl/*** HTTP/1.1"') == 2

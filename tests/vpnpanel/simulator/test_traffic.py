@@ -1,9 +1,9 @@
 import datetime as dt
 import time
 
-import pytest
-
 from tests.vpnpanel.simulator.panel_http import create_client, ok, rejected
+from vpnpanel.simulator import activity
+from vpnpanel.simulator.state import Client
 
 GB = 1_000_000_000
 
@@ -78,13 +78,28 @@ def test_past_traffic_is_realistic_and_follows_the_seed(simulator_factory):
     assert all(r["traffic_upload"] <= r["traffic_download"] for r in rows)
 
 
-def test_future_month_of_this_year_is_empty(simulator):
-    today = utc_today()
-    if today.month == 12:
-        pytest.skip("no future month left in the year")
-    create_client(simulator, name="c")
+def test_future_month_of_this_year_is_empty():
+    """Against a fixed "now", so it also runs in December (the API reads the real clock)."""
+    now = dt.datetime(2024, 6, 15, 12, tzinfo=dt.UTC)
+    client = Client(
+        name="c",
+        network_name="office",
+        ipv4="10.0.6.2",
+        username="c",
+        password="pw",
+        status="enable",
+        b_download=0,
+        b_upload=0,
+        private_key="",
+        public_key="",
+        created_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp(),
+    )
 
-    assert ok(simulator, "GET", f"client/c/traffic/{today.year}/{today.month + 1}") == []
+    def month(number: int) -> list[dict]:
+        return activity.traffic(seed=1, client=client, year=2024, month=number, now=now)
+
+    assert [month(m) for m in range(7, 13)] == [[]] * 6
+    assert [r["date"] for r in month(6)][-1] == "2024-06-15"
 
 
 def test_invalid_months_are_refused(simulator):
