@@ -16,4 +16,9 @@ app.conf.beat_schedule = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    "provisioning-sweeper": {
+        "task": "provisioning.sweep_stale_actions",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -127,6 +127,7 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # Countdowns of task retries must stay below this, or Redis redelivers the message early.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -146,6 +147,16 @@ PANEL_RETRY_ATTEMPTS = env.int("PANEL_RETRY_ATTEMPTS", default=3)
 PANEL_RETRY_BACKOFF = env.float("PANEL_RETRY_BACKOFF", default=0.5)
 PANEL_RETRY_MAX_BACKOFF = env.float("PANEL_RETRY_MAX_BACKOFF", default=8.0)
 PANEL_RETRY_JITTER = env.float("PANEL_RETRY_JITTER", default=0.25)
+
+# Provisioning: a worker's lease on a service outlives its longest run (panel timeouts times
+# retries); the sweeper re-queues pending work older than SWEEP_AFTER. Retry countdowns stay well
+# below the broker's visibility timeout.
+PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=900)
+PROVISIONING_SWEEP_AFTER_SECONDS = env.int("PROVISIONING_SWEEP_AFTER_SECONDS", default=300)
+PROVISIONING_MAX_RETRIES = env.int("PROVISIONING_MAX_RETRIES", default=6)
+PROVISIONING_RETRY_BASE_SECONDS = env.float("PROVISIONING_RETRY_BASE_SECONDS", default=10.0)
+PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", default=600.0)
+MODULE_LOG_RETENTION_DAYS = env.int("MODULE_LOG_RETENTION_DAYS", default=90)
 
 # Encryption at rest for panel tokens and other secrets. Several comma-separated keys rotate:
 # the first encrypts, all decrypt. Derived from SECRET_KEY only in DEBUG.

@@ -4,16 +4,29 @@ import atexit
 import os
 import shutil
 import tempfile
+import uuid
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
+# Shared with the Celery workers the tests start: their own queue, fast retries and backoff.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{uuid.uuid4().hex[:12]}")
+os.environ.setdefault("PROVISIONING_RETRY_BASE_SECONDS", "0.2")
+os.environ.setdefault("PROVISIONING_RETRY_MAX_SECONDS", "1")
+os.environ.setdefault("PROVISIONING_MAX_RETRIES", "2")
+os.environ.setdefault("PANEL_RETRY_BACKOFF", "0.05")
+os.environ.setdefault("PANEL_CONNECT_TIMEOUT", "2")
+os.environ.setdefault("PANEL_READ_TIMEOUT", "5")
 if "PORTAL_VAR_DIR" not in os.environ:
     os.environ["PORTAL_VAR_DIR"] = tempfile.mkdtemp(prefix="portal-test-var-")
     atexit.register(shutil.rmtree, os.environ["PORTAL_VAR_DIR"], ignore_errors=True)
 
 from portal.settings import *  # noqa: F403
-from portal.settings import REDIS_URL
+from portal.settings import DATABASES, REDIS_URL, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the Celery workers the integration tests start must see the test data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

@@ -14,13 +14,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @contextmanager
 def celery_worker(
-    *, env: dict[str, str], log_path: Path, queue: str | None = None, ready_timeout: float = 60
+    *,
+    env: dict[str, str],
+    log_path: Path,
+    queue: str | None = None,
+    concurrency: int = 1,
+    ready_timeout: float = 60,
 ) -> Iterator[str]:
-    """Run ``celery worker`` on its own queue until the block ends; yields the queue name."""
+    """Run ``celery worker`` on its own queue until the block ends; yields the queue name.
+
+    One process runs the solo pool; more run prefork, as in production.
+    """
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+    pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork"]
     argv = [
         sys.executable, "-m", "celery", "-A", "portal", "worker",
-        "--queues", queue, "--concurrency", "1", "--pool", "solo",
+        "--queues", queue, "--concurrency", str(concurrency), *pool,
         "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         "--hostname", f"{queue}@%h",
     ]  # fmt: skip

@@ -1,0 +1,547 @@
+"""Provisioning use cases: every change of a Service, and every panel call it needs, goes here.
+
+The Service row is the outbox. Requesting an action (``service_request_action``) records it as
+``pending_action`` and enqueues the worker after commit; the worker (``service_run_pending_action``)
+claims a lease on the row, talks to the panel outside any transaction, and finishes under a row
+lock only if it still holds the lease. Transient panel failures release the lease and raise
+:class:`ProvisioningRetry` for the task to retry; permanent ones park the action as failed, with
+the reason, for an admin to retry. Every status change writes a ServiceEvent in its transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.accounts.models import Customer
+from portal.core.queue import enqueue_on_commit
+from provisioning.models import (
+    Product,
+    Server,
+    Service,
+    ServiceAction,
+    ServiceEvent,
+    ServiceStatus,
+)
+from provisioning.module_log import ModuleLogRecorder
+from provisioning.naming import deduplicated, render_name_rule
+from provisioning.panels import panel_client_for
+from provisioning.placement import (
+    PlacementReport,
+    deployable_candidates,
+    live_service_count,
+)
+from vpnpanel import (
+    ClientStatus,
+    PanelClient,
+    PanelError,
+    PanelNotFound,
+    PanelRejected,
+    VpnClient,
+)
+
+logger = logging.getLogger(__name__)
+
+A = ServiceAction
+S = ServiceStatus
+NAME_IN_USE = "The name is already in use"
+CAPACITY_MESSAGES = (
+    "VPN account limit exceeded",
+    "No free IP address",
+    "IP address already in use",
+)
+REQUIRED_STATUS: dict[str, frozenset[str]] = {
+    A.SUSPEND: frozenset({S.ACTIVE}),
+    A.UNSUSPEND: frozenset({S.SUSPENDED}),
+    A.TERMINATE: frozenset({S.PENDING, S.ACTIVE, S.SUSPENDED, S.FAILED}),
+    A.CHANGE_PACKAGE: frozenset({S.ACTIVE, S.SUSPENDED}),
+    A.CREATE: frozenset({S.PENDING, S.FAILED}),
+}
+
+
+class ProvisioningError(Exception):
+    """A request that cannot be carried out; the message is for the admin or customer."""
+
+
+class ProvisioningRetry(Exception):
+    """A transient failure: the pending action stays queued and the task should retry."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    service: Service
+    token: uuid.UUID
+
+
+# Requests (web, admin, billing) ------------------------------------------------------------------
+
+
+def service_create(*, customer: Customer, product: Product, actor: Any = None) -> Service:
+    """A new service, queued for provisioning once this transaction commits."""
+    with transaction.atomic():
+        service = Service.objects.create(customer=customer, product=product)
+        _queue(service, A.CREATE)
+        _record(service, actor, "created", "", service.status, {"product": product.pk})
+        service.save()
+    return service
+
+
+def service_request_action(
+    *, service_id: int, action: str, actor: Any = None, product: Product | None = None
+) -> Service:
+    """Queue ``action`` on a service; ``product`` is the new product of a change of package.
+
+    A parked (failed) action may be replaced or retried; a queued or running one may not.
+    """
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service_id)
+        _check_request(service, action, product)
+        if action == A.CHANGE_PACKAGE:
+            assert product is not None
+            data = {"from_product": service.product_id, "to_product": product.pk}
+            service.product = product
+        else:
+            data = {}
+        _queue(service, action)
+        _record(service, actor, f"{action}_requested", service.status, service.status, data)
+        service.save()
+    return service
+
+
+def service_retry(*, service_id: int, actor: Any = None) -> Service:
+    """Re-queue a parked action (or the create of a failed service)."""
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service_id)
+        action = service.pending_action or (A.CREATE if service.status == S.FAILED else "")
+        if not action or (service.pending_action and not service.action_parked):
+            raise ProvisioningError("There is no failed action to retry on this service.")
+        _queue(service, action)
+        _record(service, actor, f"{action}_retried", service.status, service.status, {})
+        service.save()
+    return service
+
+
+def _check_request(service: Service, action: str, product: Product | None) -> None:
+    if action not in REQUIRED_STATUS:
+        raise ProvisioningError(f"Unknown action {action!r}.")
+    if service.status not in REQUIRED_STATUS[action]:
+        label = ServiceAction(action).label.lower()
+        raise ProvisioningError(f"A {service.get_status_display().lower()} service cannot {label}.")
+    if service.pending_action and not service.action_parked:
+        raise ProvisioningError(
+            f"“{service.get_pending_action_display()}” is still in progress; wait for it."
+        )
+    if action == A.CHANGE_PACKAGE and (product is None or product.pk == service.product_id):
+        raise ProvisioningError("Choose a different product to change to.")
+
+
+def _queue(service: Service, action: str) -> None:
+    service.pending_action = action
+    service.action_requested_at = timezone.now()
+    service.action_failed_at = None
+    service.action_token = None
+    service.action_started_at = None
+    service.action_attempts = 0
+    enqueue_on_commit(_run_task(), service.pk)
+
+
+def _run_task():  # a Celery task; imported late because tasks imports this module
+    from provisioning.tasks import run_pending_action
+
+    return run_pending_action
+
+
+# The worker side ---------------------------------------------------------------------------------
+
+
+def service_run_pending_action(*, service_id: int) -> None:
+    """Carry out whatever the service has pending; a no-op when nothing is or another worker is."""
+    claim = _claim(service_id)
+    if claim is None:
+        return
+    runner = {
+        A.CREATE: _provision,
+        A.SUSPEND: _set_panel_status,
+        A.UNSUSPEND: _set_panel_status,
+        A.TERMINATE: _terminate,
+        A.CHANGE_PACKAGE: _apply_bandwidth,
+    }[claim.service.pending_action]
+    try:
+        runner(claim)
+    except PanelError as exc:
+        if exc.transient:
+            _release(claim, str(exc))
+            raise ProvisioningRetry(str(exc)) from exc
+        _park(claim, str(exc))
+    except ProvisioningError as exc:
+        _park(claim, str(exc))
+
+
+def service_park_action(*, service_id: int, reason: str) -> None:
+    """Give up on the pending action after the task's retries: failed, visible, retryable."""
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service_id)
+        if not service.pending_action or service.action_parked or _lease_is_fresh(service):
+            return
+        _park_locked(service, reason)
+
+
+def services_requeue_stale(*, older_than: timedelta | None = None) -> int:
+    """The sweeper: re-queue pending actions whose task message was lost or whose worker died."""
+    older_than = older_than or timedelta(seconds=settings.PROVISIONING_SWEEP_AFTER_SECONDS)
+    now = timezone.now()
+    lease_expired = now - timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
+    stale = (
+        Service.objects.exclude(pending_action="")
+        .filter(action_failed_at__isnull=True, action_requested_at__lte=now - older_than)
+        .exclude(action_token__isnull=False, action_started_at__gt=lease_expired)
+    )
+    count = 0
+    for service_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            updated = Service.objects.filter(pk=service_id, action_failed_at__isnull=True).update(
+                action_requested_at=now
+            )
+            if updated:
+                enqueue_on_commit(_run_task(), service_id)
+                count += 1
+    return count
+
+
+def _claim(service_id: int) -> Claim | None:
+    with transaction.atomic():
+        service = Service.objects.select_for_update().filter(pk=service_id).first()
+        if service is None or not service.pending_action or service.action_parked:
+            return None
+        if _lease_is_fresh(service):
+            return None
+        service.action_token = uuid.uuid4()
+        service.action_started_at = timezone.now()
+        service.action_attempts += 1
+        if service.pending_action == A.CREATE and service.status != S.PROVISIONING:
+            _transition(service, S.PROVISIONING, "provisioning_started")
+        service.save()
+    return Claim(service, service.action_token)
+
+
+def _lease_is_fresh(service: Service) -> bool:
+    if service.action_token is None or service.action_started_at is None:
+        return False
+    age = timezone.now() - service.action_started_at
+    return age < timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
+
+
+def _locked_if_still_ours(claim: Claim) -> Service | None:
+    service = Service.objects.select_for_update().get(pk=claim.service.pk)
+    if service.action_token != claim.token:
+        logger.warning("Service %s: lease lost, result of this run is dropped", service.pk)
+        return None
+    return service
+
+
+def _finish(
+    claim: Claim, *, to_status: str | None, event: str, data: dict[str, Any] | None = None
+) -> None:
+    with transaction.atomic():
+        service = _locked_if_still_ours(claim)
+        if service is None:
+            return
+        for name in ("server_id", "network", "remote_name"):
+            setattr(service, name, getattr(claim.service, name))
+        _clear_action(service)
+        service.last_error = ""
+        if to_status and to_status != service.status:
+            _transition(service, to_status, event, data)
+        else:
+            _record(service, None, event, service.status, service.status, data or {})
+        service.save()
+
+
+def _release(claim: Claim, error: str) -> None:
+    with transaction.atomic():
+        service = _locked_if_still_ours(claim)
+        if service is None:
+            return
+        service.action_token = None
+        service.action_started_at = None
+        service.last_error = error
+        service.save()
+
+
+def _park(claim: Claim, reason: str, *, attention: str = "") -> None:
+    with transaction.atomic():
+        service = _locked_if_still_ours(claim)
+        if service is not None:
+            _park_locked(service, reason, attention=attention)
+
+
+def _park_locked(service: Service, reason: str, *, attention: str = "") -> None:
+    action = service.pending_action
+    service.action_failed_at = timezone.now()
+    service.action_token = None
+    service.action_started_at = None
+    service.last_error = reason
+    if attention:
+        service.needs_attention = True
+        service.attention_reason = attention
+    if action == A.CREATE:
+        _transition(service, S.FAILED, "provisioning_failed", {"reason": reason})
+    else:
+        _record(
+            service, None, f"{action}_failed", service.status, service.status, {"reason": reason}
+        )
+    service.save()
+
+
+def _clear_action(service: Service) -> None:
+    service.pending_action = ""
+    service.action_requested_at = None
+    service.action_token = None
+    service.action_started_at = None
+    service.action_failed_at = None
+
+
+def _transition(
+    service: Service, to_status: str, event: str, data: dict[str, Any] | None = None
+) -> None:
+    """The only place a status changes: checks the state machine and writes the audit row."""
+    if not service.can_transition_to(to_status):
+        raise ProvisioningError(f"Service {service.pk}: {service.status} → {to_status} not allowed")
+    from_status, service.status = service.status, to_status
+    now = timezone.now()
+    if to_status == S.ACTIVE and service.activated_at is None:
+        service.activated_at = now
+    if to_status == S.SUSPENDED:
+        service.suspended_at = now
+    if to_status == S.TERMINATED:
+        service.terminated_at = now
+    _record(service, None, event, from_status, to_status, data or {})
+
+
+def _record(
+    service: Service,
+    actor: Any,
+    action: str,
+    from_status: str,
+    to_status: str,
+    data: dict[str, Any],
+) -> None:
+    ServiceEvent.objects.create(
+        service=service,
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        data=data,
+    )
+
+
+def _panel(claim: Claim, server: Server) -> PanelClient:
+    recorder = ModuleLogRecorder(
+        server=server,
+        service=claim.service,
+        action=claim.service.pending_action,
+        correlation_id=claim.token,
+    )
+    return panel_client_for(server, on_call=recorder)
+
+
+# Create ------------------------------------------------------------------------------------------
+
+
+def _provision(claim: Claim) -> None:
+    service = claim.service
+    client = _adopt_existing(claim) or _create_on_best_target(claim)
+    if client is None:
+        return
+    panel = _panel(claim, service.server)
+    product_settings = service.product.typed_settings
+    try:
+        panel.update_client(
+            service.remote_name,
+            b_download=product_settings.download_mbps,
+            b_upload=product_settings.upload_mbps,
+        )
+    except PanelError as exc:
+        _roll_back_create(claim, panel, exc)
+        return
+    _finish(
+        claim,
+        to_status=S.ACTIVE,
+        event="provisioned",
+        data={"server": service.server_id, "network": client.network_name, "ipv4": client.ipv4},
+    )
+
+
+def _adopt_existing(claim: Claim) -> VpnClient | None:
+    """After a lost response, the client may exist already: find it by its persisted name."""
+    service = claim.service
+    if service.server is None or not service.remote_name:
+        return None
+    try:
+        client = _panel(claim, service.server).get_client(service.remote_name)
+    except PanelNotFound:
+        return None
+    service.network = client.network_name or service.network
+    return client
+
+
+def _create_on_best_target(claim: Claim) -> VpnClient | None:
+    service = claim.service
+    _assign_name(claim)
+    servers = list(service.product.group.servers.all())
+    report = PlacementReport()
+    panels: dict[int, PanelClient] = {}
+
+    def client_for(server: Server) -> PanelClient:
+        return panels.setdefault(server.pk, _panel(claim, server))
+
+    candidates = deployable_candidates(
+        service.product.typed_settings, servers, client_for, report, service_id=service.pk
+    )
+    for candidate in candidates:
+        if not _assign_target(claim, candidate.server, candidate.network):
+            report.skip(candidate.server, candidate.network, "local cap reached meanwhile")
+            continue
+        try:
+            return client_for(candidate.server).create_client(
+                network_name=candidate.network, name=service.remote_name
+            )
+        except PanelRejected as exc:
+            adopted = _adopt_existing(claim) if exc.api_message == NAME_IN_USE else None
+            if adopted is not None:
+                return adopted
+            if not exc.api_message.startswith(CAPACITY_MESSAGES):
+                raise
+            report.skip(candidate.server, candidate.network, exc.api_message)
+    if report.transient_failure:
+        _release(claim, f"No deployable server yet: {report.summary()}")
+        raise ProvisioningRetry(report.summary())
+    _park(claim, f"No deployable server/network: {report.summary()}. Nothing was created.")
+    return None
+
+
+def _assign_name(claim: Claim) -> None:
+    """Choose and persist the client name before any POST, so a retry can find the client."""
+    service = claim.service
+    if service.remote_name:
+        return
+    rule = service.product.typed_settings.client_name_rule
+    rng = random.SystemRandom()
+    for _ in range(5):
+        base = render_name_rule(
+            rule,
+            client_id=service.customer_id,
+            service_id=service.pk,
+            now=timezone.now(),
+            rng=rng,
+        )
+        name = deduplicated(base, lambda n: Service.objects.filter(remote_name=n).exists())
+        try:
+            with transaction.atomic():
+                updated = Service.objects.filter(pk=service.pk, action_token=claim.token).update(
+                    remote_name=name
+                )
+        except IntegrityError:
+            continue
+        if not updated:
+            raise ProvisioningRetry("Lease lost while naming the client")
+        service.remote_name = name
+        return
+    raise ProvisioningRetry("Could not find a free client name")
+
+
+def _assign_target(claim: Claim, server: Server, network: str | None) -> bool:
+    """Move the service to ``server`` unless the local cap is reached (checked under lock)."""
+    with transaction.atomic():
+        locked = Server.objects.select_for_update().get(pk=server.pk)
+        service_id = claim.service.pk
+        cap = locked.max_accounts
+        if cap is not None and live_service_count(locked, excluding_service_id=service_id) >= cap:
+            return False
+        updated = Service.objects.filter(pk=service_id, action_token=claim.token).update(
+            server=locked, network=network or ""
+        )
+    if not updated:
+        raise ProvisioningRetry("Lease lost while placing the service")
+    claim.service.server = locked
+    claim.service.network = network or ""
+    return True
+
+
+def _roll_back_create(claim: Claim, panel: PanelClient, cause: PanelError) -> None:
+    """Bandwidth could not be applied: delete the uncapped client so it is never billed."""
+    name = claim.service.remote_name
+    reason = f"Bandwidth could not be applied ({cause})"
+    try:
+        panel.delete_client(name)
+    except PanelNotFound:
+        pass
+    except PanelError as exc:
+        _park(
+            claim,
+            f"{reason}; rolling back failed too ({exc}).",
+            attention=f"Orphan client {name!r} may exist on {claim.service.server}: delete it "
+            "on the panel or retry this service.",
+        )
+        return
+    _park(claim, f"{reason}; the client was deleted again.")
+
+
+# Suspend, unsuspend, terminate, change package ---------------------------------------------------
+
+
+def _set_panel_status(claim: Claim) -> None:
+    service = _provisioned(claim)
+    suspend = service.pending_action == A.SUSPEND
+    _panel(claim, service.server).update_client(
+        service.remote_name, status=ClientStatus.DISABLE if suspend else ClientStatus.ENABLE
+    )
+    if suspend:
+        _finish(claim, to_status=S.SUSPENDED, event="suspended")
+    else:
+        _finish(claim, to_status=S.ACTIVE, event="unsuspended")
+
+
+def _terminate(claim: Claim) -> None:
+    service = claim.service
+    if service.server is not None and service.remote_name:
+        with contextlib.suppress(PanelNotFound):
+            _panel(claim, service.server).delete_client(service.remote_name)
+    _finish(claim, to_status=S.TERMINATED, event="terminated")
+
+
+def _apply_bandwidth(claim: Claim) -> None:
+    service = _provisioned(claim)
+    product_settings = service.product.typed_settings
+    _panel(claim, service.server).update_client(
+        service.remote_name,
+        b_download=product_settings.download_mbps,
+        b_upload=product_settings.upload_mbps,
+    )
+    _finish(
+        claim,
+        to_status=None,
+        event="package_changed",
+        data={
+            "product": service.product_id,
+            "download_mbps": product_settings.download_mbps,
+            "upload_mbps": product_settings.upload_mbps,
+        },
+    )
+
+
+def _provisioned(claim: Claim) -> Service:
+    service = claim.service
+    if service.server is None or not service.remote_name:
+        raise ProvisioningError("This service has no client on a panel.")
+    return service

@@ -1,0 +1,104 @@
+"""Fixtures for provisioning: a real Celery worker on the test database, and a small cast."""
+
+import time
+from collections.abc import Callable, Iterator
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from portal.accounts.models import Customer
+from provisioning.models import Product, Server, ServerGroup, Service
+from tests.workers import celery_worker
+
+
+def _worker_database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """A real ``celery worker`` (two prefork processes) consuming the tests' queue."""
+    with django_db_blocker.unblock():
+        database_url = _worker_database_url()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with celery_worker(
+        env={"DATABASE_URL": database_url},
+        log_path=log_path,
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        concurrency=2,
+    ) as queue:
+        yield queue
+
+
+@pytest.fixture
+def customer(db) -> Customer:
+    user = get_user_model().objects.create_user("alice", "alice@example.com", "pw-alice-123")
+    return Customer.objects.create(user=user)
+
+
+@pytest.fixture
+def server_group(db) -> ServerGroup:
+    return ServerGroup.objects.create(name="Europe")
+
+
+@pytest.fixture
+def server_for(server_group) -> Callable[..., Server]:
+    """A Server row for a running simulator."""
+
+    def make(simulator, **fields) -> Server:
+        port = int(simulator.url.rsplit(":", 1)[1])
+        defaults = {
+            "name": f"panel-{port}",
+            "group": server_group,
+            "hostname": "127.0.0.1",
+            "port": port,
+            "secure": False,
+            "api_token": simulator.token,
+        }
+        return Server.objects.create(**{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def product_for(server_group) -> Callable[..., Product]:
+    def make(*targets: tuple[Server, str], name: str = "VPN 100", **product_settings) -> Product:
+        deploy_targets = [{"server_id": s.pk, "network": network} for s, network in targets]
+        return Product.objects.create(
+            name=name,
+            group=server_group,
+            settings={"deploy_targets": deploy_targets, **product_settings},
+        )
+
+    return make
+
+
+def wait_for_service(
+    service: Service, done: Callable[[Service], bool], timeout: float = 30
+) -> Service:
+    """Poll the row until ``done`` holds; the worker commits in its own process."""
+    deadline = time.monotonic() + timeout
+    while True:
+        service.refresh_from_db()
+        if done(service):
+            return service
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"service {service.pk} still {service.status}/{service.pending_action or '-'}: "
+                f"{service.last_error}"
+            )
+        time.sleep(0.1)
+
+
+def settled(service: Service) -> bool:
+    """No action pending, or the pending one parked as failed."""
+    return not service.pending_action or service.action_failed_at is not None
