@@ -363,6 +363,7 @@ def _provision(claim: Claim) -> None:
     client = _adopt_existing(claim) or _create_on_best_target(claim)
     if client is None:
         return
+    service.network = client.network_name or service.network
     panel = _panel(claim, service.server)
     product_settings = service.product.typed_settings
     try:
@@ -391,7 +392,6 @@ def _adopt_existing(claim: Claim) -> VpnClient | None:
         client = _panel(claim, service.server).get_client(service.remote_name)
     except PanelNotFound:
         return None
-    service.network = client.network_name or service.network
     return client
 
 
