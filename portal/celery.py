@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -20,5 +21,20 @@ app.conf.beat_schedule = {
         "task": "provisioning.sweep_stale_actions",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "provisioning-reconcile": {
+        "task": "provisioning.reconcile_panels",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
+    "provisioning-usage-pull": {
+        "task": "provisioning.pull_usage",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    "provisioning-module-log-cleanup": {
+        "task": "provisioning.cleanup_module_log",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 6 * 60 * 60},
     },
 }

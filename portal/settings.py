@@ -157,6 +157,10 @@ PROVISIONING_MAX_RETRIES = env.int("PROVISIONING_MAX_RETRIES", default=6)
 PROVISIONING_RETRY_BASE_SECONDS = env.float("PROVISIONING_RETRY_BASE_SECONDS", default=10.0)
 PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", default=600.0)
 MODULE_LOG_RETENTION_DAYS = env.int("MODULE_LOG_RETENTION_DAYS", default=90)
+# Usage pull: panels are small appliances; ask each for at most this many services at once.
+USAGE_PULL_CONCURRENCY_PER_PANEL = env.int("USAGE_PULL_CONCURRENCY_PER_PANEL", default=4)
+if USAGE_PULL_CONCURRENCY_PER_PANEL < 1:
+    raise ImproperlyConfigured("USAGE_PULL_CONCURRENCY_PER_PANEL must be at least 1.")
 
 # Encryption at rest for panel tokens and other secrets. Several comma-separated keys rotate:
 # the first encrypts, all decrypt. Derived from SECRET_KEY only in DEBUG.

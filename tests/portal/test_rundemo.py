@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -71,6 +72,21 @@ def _all_processes_started(pid: int, expected: int = 7, timeout: float = 30) -> 
     return found
 
 
+def _wait_for_demo_service(database: Path, timeout: float = 30) -> tuple[str, str, set[str]]:
+    """The service seeded for the demo customer, once the demo's worker has provisioned it."""
+    deadline = time.monotonic() + timeout
+    with sqlite3.connect(database) as db:
+        while True:
+            status, name = db.execute(
+                "SELECT status, remote_name FROM provisioning_service"
+            ).fetchone()
+            if status not in ("pending", "provisioning") or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        calls = db.execute("SELECT method || ' ' || path FROM provisioning_modulelogentry")
+        return status, name, {call for (call,) in calls}
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -132,6 +148,7 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         login = _admin_login(web_url, username, password)
         panel = requests.get(f"http://127.0.0.1:{panel_port}/api/v1/openapi.json", timeout=10)
         spawned = _all_processes_started(demo.pid)
+        demo_service = _wait_for_demo_service(tmp_path / "var" / "db.sqlite3")
     finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
@@ -146,3 +163,7 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     assert exit_code == 0
     time.sleep(0.5)
     assert [pid for pid in spawned if _alive(pid)] == []
+    status, remote_name, panel_calls = demo_service
+    assert status == "active"
+    assert remote_name.startswith("vpn-")
+    assert {"POST client", f"PUT client/{remote_name}"} <= panel_calls

@@ -4,7 +4,7 @@ from django.core.management import call_command
 
 from portal.accounts.models import Customer
 from portal.core.demo import DemoConfig, demo_config_path
-from provisioning.models import Server, ServerGroup
+from provisioning.models import Product, Server, ServerGroup, Service
 
 
 @pytest.fixture
@@ -36,3 +36,8 @@ def test_seed_demo_creates_logins_and_two_panels_in_one_group_and_is_idempotent(
     assert [s.api_token for s in servers] == [p.token for p in config.panels]
     assert all(not s.secure and s.hostname == "127.0.0.1" for s in servers)
     assert all(panel.networks for panel in config.panels)
+    ticked = Product.objects.get(name="VPN 100 Mbit/s").typed_settings.deploy_targets
+    assert [(t.server_id, t.network) for t in ticked] == [(s.pk, n) for s, n in zip(
+        servers, ["fra-main", "ams-main"], strict=True)]  # fmt: skip
+    (service,) = Service.objects.filter(customer__user=customer_user)
+    assert service.pending_action == "create"

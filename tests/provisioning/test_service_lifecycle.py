@@ -59,3 +59,19 @@ def test_suspend_unsuspend_change_package_and_terminate_reach_the_panel(
     assert panel.get_client(service.remote_name).b_download == 500
     assert run(ServiceAction.TERMINATE).status == ServiceStatus.TERMINATED
     assert service.remote_name not in [client.name for client in panel.clients()]
+
+
+def test_module_log_holds_no_token_and_no_client_secrets(
+    live_worker, simulator, panel, customer, server_for, product_for
+):
+    product = product_for((server_for(simulator), "office"))
+    service = wait_for_service(services.service_create(customer=customer, product=product), settled)
+    client = panel.get_client(service.remote_name)
+
+    rows = list(ModuleLogEntry.objects.values())
+    stored = repr(rows)
+
+    assert len(rows) >= 4
+    assert simulator.token not in stored
+    assert client.password not in stored
+    assert "***" in stored

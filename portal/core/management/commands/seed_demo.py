@@ -4,7 +4,8 @@ from django.db import transaction
 
 from portal.accounts.models import Customer
 from portal.core.demo import DemoConfig, load_or_create_demo_config
-from provisioning.models import Server, ServerGroup
+from provisioning import services
+from provisioning.models import Product, Server, ServerGroup
 
 
 class Command(BaseCommand):
@@ -21,11 +22,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         config = load_or_create_demo_config(first_panel_port=options["first_panel_port"])
         with transaction.atomic():
-            self._seed_users(config)
-            self._seed_servers(config)
+            customer = self._seed_users(config)
+            group, servers = self._seed_servers(config)
+            products = self._seed_products(config, group, servers)
+            if not customer.services.exists():
+                services.service_create(customer=customer, product=products[0])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
-    def _seed_users(self, config: DemoConfig) -> None:
+    def _seed_users(self, config: DemoConfig) -> Customer:
         user_model = get_user_model()
         admin, _ = user_model.objects.get_or_create(
             username=config.admin_username, defaults={"email": "admin@example.com"}
@@ -43,12 +47,14 @@ class Command(BaseCommand):
         )
         customer_user.set_password(config.customer_password)
         customer_user.save()
-        Customer.objects.get_or_create(user=customer_user)
+        customer, _ = Customer.objects.get_or_create(user=customer_user)
+        return customer
 
-    def _seed_servers(self, config: DemoConfig) -> None:
+    def _seed_servers(self, config: DemoConfig) -> tuple[ServerGroup, list[Server]]:
         group, _ = ServerGroup.objects.get_or_create(name=config.group_name)
+        servers = []
         for panel in config.panels:
-            Server.objects.update_or_create(
+            server, _ = Server.objects.update_or_create(
                 name=panel.name,
                 defaults={
                     "group": group,
@@ -59,3 +65,27 @@ class Command(BaseCommand):
                     "enabled": True,
                 },
             )
+            servers.append(server)
+        return group, servers
+
+    def _seed_products(
+        self, config: DemoConfig, group: ServerGroup, servers: list[Server]
+    ) -> list[Product]:
+        """One plan ticking each panel's first network, one leaving the network to the panel."""
+        targets = [
+            {"server_id": server.pk, "network": panel.networks[0].split("=", 1)[0]}
+            for server, panel in zip(servers, config.panels, strict=True)
+        ]
+        plans = {
+            "VPN 100 Mbit/s": {
+                "download_mbps": 100,
+                "upload_mbps": 50,
+                "deploy_targets": targets,
+                "instruction_url": "https://www.wireguard.com/quickstart/",
+            },
+            "VPN Unlimited (metered)": {"metric_download": True, "metric_upload": True},
+        }
+        return [
+            Product.objects.get_or_create(name=name, defaults={"group": group, "settings": plan})[0]
+            for name, plan in plans.items()
+        ]
