@@ -168,6 +168,13 @@ class Service(models.Model):
     action_started_at = models.DateTimeField(null=True, blank=True)
     action_attempts = models.PositiveIntegerField(default=0)
     action_failed_at = models.DateTimeField(null=True, blank=True)
+    create_posted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the create was last sent under remote_name: from then on a client of "
+        "that name on the server is this service's (a lost response), never before.",
+    )
     last_error = models.TextField(blank=True)
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.TextField(blank=True)

@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 A = ServiceAction
 S = ServiceStatus
 NAME_IN_USE = "The name is already in use"
+MAX_RENAMES = 5
 CAPACITY_MESSAGES = (
     "VPN account limit exceeded",
     "No free IP address",
@@ -249,8 +250,18 @@ def _locked_if_still_ours(claim: Claim) -> Service | None:
 
 
 def _finish(
-    claim: Claim, *, to_status: str | None, event: str, data: dict[str, Any] | None = None
+    claim: Claim,
+    *,
+    to_status: str | None,
+    event: str,
+    data: dict[str, Any] | None = None,
+    resolves_attention: bool = False,
 ) -> None:
+    """Record the outcome if this worker still holds the lease.
+
+    ``resolves_attention``: the client under the service's name now exists as intended (created)
+    or is gone (terminated), so a flagged orphan of an earlier attempt is dealt with.
+    """
     with transaction.atomic():
         service = _locked_if_still_ours(claim)
         if service is None:
@@ -259,6 +270,9 @@ def _finish(
             setattr(service, name, getattr(claim.service, name))
         _clear_action(service)
         service.last_error = ""
+        if resolves_attention:
+            service.needs_attention = False
+            service.attention_reason = ""
         if to_status and to_status != service.status:
             _transition(service, to_status, event, data)
         else:
@@ -380,13 +394,14 @@ def _provision(claim: Claim) -> None:
         to_status=S.ACTIVE,
         event="provisioned",
         data={"server": service.server_id, "network": client.network_name, "ipv4": client.ipv4},
+        resolves_attention=True,
     )
 
 
 def _adopt_existing(claim: Claim) -> VpnClient | None:
     """After a lost response, the client may exist already: find it by its persisted name."""
     service = claim.service
-    if service.server is None or not service.remote_name:
+    if service.server is None or service.create_posted_at is None:
         return None
     try:
         client = _panel(claim, service.server).get_client(service.remote_name)
@@ -403,7 +418,9 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
     panels: dict[int, PanelClient] = {}
 
     def client_for(server: Server) -> PanelClient:
-        return panels.setdefault(server.pk, _panel(claim, server))
+        if server.pk not in panels:
+            panels[server.pk] = _panel(claim, server)
+        return panels[server.pk]
 
     candidates = deployable_candidates(
         service.product.typed_settings, servers, client_for, report, service_id=service.pk
@@ -413,13 +430,8 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
             report.skip(candidate.server, candidate.network, "local cap reached meanwhile")
             continue
         try:
-            return client_for(candidate.server).create_client(
-                network_name=candidate.network, name=service.remote_name
-            )
+            return _post_client(claim, client_for(candidate.server), candidate.network)
         except PanelRejected as exc:
-            adopted = _adopt_existing(claim) if exc.api_message == NAME_IN_USE else None
-            if adopted is not None:
-                return adopted
             if not exc.api_message.startswith(CAPACITY_MESSAGES):
                 raise
             report.skip(candidate.server, candidate.network, exc.api_message)
@@ -428,6 +440,38 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
         raise ProvisioningRetry(report.summary())
     _park(claim, f"No deployable server/network: {report.summary()}. Nothing was created.")
     return None
+
+
+def _post_client(claim: Claim, panel: PanelClient, network: str | None) -> VpnClient:
+    """POST the client; a name taken on the panel by a client that is not ours gets a suffix.
+
+    The name is ours to adopt only after we posted it (see ``_adopt_existing``); a fresh name that
+    is already in use belongs to someone else, so it is never taken over.
+    """
+    service = claim.service
+    for _ in range(MAX_RENAMES):
+        _update_claimed(claim, create_posted_at=timezone.now())
+        try:
+            return panel.create_client(network_name=network, name=service.remote_name)
+        except PanelRejected as exc:
+            if exc.api_message != NAME_IN_USE:
+                raise
+            name = deduplicated(service.remote_name, _name_is_taken)
+            _update_claimed(claim, remote_name=name, create_posted_at=None)
+    raise ProvisioningError(f"No free client name after {MAX_RENAMES} tries on {panel.label}.")
+
+
+def _name_is_taken(name: str) -> bool:
+    return Service.objects.filter(remote_name=name).exists()
+
+
+def _update_claimed(claim: Claim, **fields: Any) -> None:
+    """Persist fields of the claimed service, only while this worker holds the lease."""
+    updated = Service.objects.filter(pk=claim.service.pk, action_token=claim.token).update(**fields)
+    if not updated:
+        raise ProvisioningRetry("Lease lost; another worker has this service now")
+    for name, value in fields.items():
+        setattr(claim.service, name, value)
 
 
 def _assign_name(claim: Claim) -> None:
@@ -445,17 +489,11 @@ def _assign_name(claim: Claim) -> None:
             now=timezone.now(),
             rng=rng,
         )
-        name = deduplicated(base, lambda n: Service.objects.filter(remote_name=n).exists())
         try:
             with transaction.atomic():
-                updated = Service.objects.filter(pk=service.pk, action_token=claim.token).update(
-                    remote_name=name
-                )
+                _update_claimed(claim, remote_name=deduplicated(base, _name_is_taken))
         except IntegrityError:
             continue
-        if not updated:
-            raise ProvisioningRetry("Lease lost while naming the client")
-        service.remote_name = name
         return
     raise ProvisioningRetry("Could not find a free client name")
 
@@ -468,13 +506,7 @@ def _assign_target(claim: Claim, server: Server, network: str | None) -> bool:
         cap = locked.max_accounts
         if cap is not None and live_service_count(locked, excluding_service_id=service_id) >= cap:
             return False
-        updated = Service.objects.filter(pk=service_id, action_token=claim.token).update(
-            server=locked, network=network or ""
-        )
-    if not updated:
-        raise ProvisioningRetry("Lease lost while placing the service")
-    claim.service.server = locked
-    claim.service.network = network or ""
+        _update_claimed(claim, server=locked, network=network or "")
     return True
 
 
@@ -517,7 +549,7 @@ def _terminate(claim: Claim) -> None:
     if service.server is not None and service.remote_name:
         with contextlib.suppress(PanelNotFound):
             _panel(claim, service.server).delete_client(service.remote_name)
-    _finish(claim, to_status=S.TERMINATED, event="terminated")
+    _finish(claim, to_status=S.TERMINATED, event="terminated", resolves_attention=True)
 
 
 def _apply_bandwidth(claim: Claim) -> None:

@@ -99,6 +99,12 @@ def test_failed_rollback_flags_the_service_with_the_orphan_name(
     assert service.needs_attention
     assert service.remote_name in service.attention_reason
     assert [client.name for client in panel.clients()] == [service.remote_name]
+    simulator.knob("POST", "faults", {"rules": []})
+    services.service_request_action(service_id=service.pk, action=ServiceAction.TERMINATE)
+    service = wait_for_service(service, settled)
+    assert service.status == ServiceStatus.TERMINATED
+    assert not service.needs_attention
+    assert panel.clients() == []
 
 
 def test_no_deployable_pair_fails_and_creates_nothing(
@@ -207,3 +213,17 @@ def test_sweeper_requeues_only_stale_unparked_unleased_actions(customer, office_
         requested = service.action_requested_at
         service.refresh_from_db()
         assert service.action_requested_at == requested
+
+
+def test_a_foreign_client_holding_the_chosen_name_is_never_taken_over(
+    live_worker, simulator, panel, customer, server_for, product_for
+):
+    product = product_for((server_for(simulator), "office"), client_name_rule="c{client_id}")
+    foreign = panel.create_client(network_name="office", name=f"c{customer.pk}")
+
+    service = _create(customer, product)
+
+    assert service.status == ServiceStatus.ACTIVE, service.last_error
+    assert service.remote_name == f"c{customer.pk}-1"
+    assert panel.get_client(foreign.name) == foreign
+    assert sorted(c.name for c in panel.clients()) == [foreign.name, service.remote_name]

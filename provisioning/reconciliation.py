@@ -1,0 +1,338 @@
+"""Reconciliation: compare a panel's clients with our services and report the differences.
+
+Three kinds of finding (reliability class 13):
+
+- **orphan**: a client on the panel with no live service of that name on this server (e.g. deleted
+  locally but still running remotely). Reported only; deleting it takes an admin's confirmation
+  (:func:`finding_delete_orphan`).
+- **ghost**: an active or suspended service whose client is missing on the panel. Reported only.
+- **drift**: the client's status disagrees with the service's. A suspended service whose client is
+  enabled is suspended on the panel again, once per finding (the one safe fix: it only takes away
+  access the customer is not entitled to). An active service whose client is disabled is reported
+  only: enabling access is an admin's decision.
+
+Reconciliation never deletes anything and never changes a service's status. Findings are upserted
+(one open finding per server, kind and client name), and resolved when no longer observed. A
+failed panel read resolves nothing. Services with an action in flight are left alone: the worker
+doing it is about to change exactly what we would compare.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from provisioning import services
+from provisioning.models import (
+    LIVE_STATUSES,
+    FindingKind,
+    ReconciliationFinding,
+    Server,
+    Service,
+    ServiceStatus,
+)
+from provisioning.module_log import ModuleLogRecorder
+from provisioning.panels import panel_client_for
+from vpnpanel import ClientStatus, PanelError, PanelNotFound, VpnClient
+
+logger = logging.getLogger(__name__)
+
+S = ServiceStatus
+K = FindingKind
+# Services that must have a client on the panel, in the status they have here.
+EXPECTED_ON_PANEL = frozenset({S.ACTIVE, S.SUSPENDED})
+FIX_RESUSPENDED = "re-suspended on the panel"
+REPORT_LISTS = {K.ORPHAN: "orphans", K.GHOST: "ghosts", K.DRIFT: "drift"}
+
+
+@dataclass
+class ReconciliationReport:
+    """What one run on one server saw and did; ``reachable`` is False when the panel read failed."""
+
+    server_id: int
+    reachable: bool = True
+    error: str = ""
+    clients: int = 0
+    orphans: list[str] = field(default_factory=list)
+    ghosts: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
+    fix_errors: list[str] = field(default_factory=list)
+    resolved: int = 0
+
+    @property
+    def summary(self) -> str:
+        if not self.reachable:
+            return f"Panel unreachable, nothing compared: {self.error}"
+        return (
+            f"{self.clients} clients; {len(self.orphans)} orphan(s), {len(self.ghosts)} ghost(s), "
+            f"{len(self.drift)} drift(s), {len(self.fixed)} fixed, {self.resolved} resolved"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "server_id": self.server_id,
+            "reachable": self.reachable,
+            "error": self.error,
+            "clients": self.clients,
+            "orphans": self.orphans,
+            "ghosts": self.ghosts,
+            "drift": self.drift,
+            "fixed": self.fixed,
+            "fix_errors": self.fix_errors,
+            "resolved": self.resolved,
+        }
+
+
+@dataclass(frozen=True)
+class _Observation:
+    kind: str
+    remote_name: str
+    detail: str
+    service: Service | None = None
+
+
+def servers_to_reconcile() -> list[int]:
+    return list(Server.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True))
+
+
+def reconcile_server(*, server_id: int) -> ReconciliationReport:
+    """Compare one panel with our services, upsert findings, apply the safe fix once."""
+    server = Server.objects.get(pk=server_id)
+    report = ReconciliationReport(server_id=server.pk)
+    run_id = uuid.uuid4()
+    # Services are read before and after the panel: a service whose status or pending action
+    # changed in between was being worked on, and its comparison would be a false alarm.
+    before = _service_states(server)
+    panel = panel_client_for(server, on_call=_recorder(server, None, run_id))
+    try:
+        with panel:
+            clients = {client.name: client for client in panel.clients()}
+    except PanelError as exc:
+        report.reachable = False
+        report.error = str(exc)
+        logger.warning("Reconciliation of %s skipped: %s", server, exc)
+        return report
+    report.clients = len(clients)
+    observations = _compare(server, clients, before)
+    now = timezone.now()
+    seen: set[tuple[str, str]] = set()
+    for observation in observations:
+        finding = _upsert(server, observation, now)
+        seen.add((observation.kind, observation.remote_name))
+        getattr(report, REPORT_LISTS[observation.kind]).append(observation.remote_name)
+        if _needs_resuspend(observation, finding):
+            _resuspend(finding, observation, report, run_id)
+    report.resolved = _resolve_unseen(server, seen, now)
+    logger.info("Reconciliation of %s: %s", server, report.summary)
+    return report
+
+
+def finding_delete_orphan(*, finding_id: int, actor: Any) -> None:
+    """Delete an orphan client on the panel after an admin confirmed it; already gone is done."""
+    finding = ReconciliationFinding.objects.select_related("server").get(pk=finding_id)
+    if finding.kind != K.ORPHAN or finding.resolved_at is not None:
+        raise services.ProvisioningError("Only an open orphan finding can be deleted.")
+    owner = _live_owner(finding.server, finding.remote_name)
+    if owner is not None:
+        raise services.ProvisioningError(
+            f"Client {finding.remote_name!r} now belongs to service #{owner.pk}; not deleted."
+        )
+    recorder = ModuleLogRecorder(
+        server=finding.server, service=None, action="delete_orphan", correlation_id=uuid.uuid4()
+    )
+    try:
+        with panel_client_for(finding.server, on_call=recorder) as panel:
+            panel.delete_client(finding.remote_name)
+    except PanelNotFound:
+        pass
+    except PanelError as exc:
+        raise services.ProvisioningError(
+            f"Could not delete {finding.remote_name!r} on {finding.server}: {exc}"
+        ) from exc
+    user = actor.get_username() if getattr(actor, "pk", None) else "system"
+    with transaction.atomic():
+        updated = ReconciliationFinding.objects.filter(
+            pk=finding.pk, resolved_at__isnull=True
+        ).update(resolved_at=timezone.now(), fix_applied=f"deleted by {user}"[:100])
+        if updated and finding.service_id is not None:
+            services._record(
+                finding.service,
+                actor,
+                "orphan_client_deleted",
+                finding.service.status,
+                finding.service.status,
+                {"server": finding.server_id, "remote_name": finding.remote_name},
+            )
+    logger.info("Orphan client %r on %s deleted by %s", finding.remote_name, finding.server, user)
+
+
+# Comparing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    status: str
+    pending_action: str
+    action_parked: bool
+
+
+def _service_states(server: Server) -> dict[int, _State]:
+    rows = Service.objects.filter(server=server).exclude(remote_name="")
+    return {
+        service.pk: _State(service.status, service.pending_action, service.action_parked)
+        for service in rows.only("pk", "status", "pending_action", "action_failed_at")
+    }
+
+
+def _compare(
+    server: Server, clients: dict[str, VpnClient], before: dict[int, _State]
+) -> list[_Observation]:
+    here = list(Service.objects.filter(server=server).exclude(remote_name=""))
+    settled = [service for service in here if _settled_since(service, before.get(service.pk))]
+    # A live service owns its client; so, for this run, does one that changed meanwhile (a
+    # terminate that deleted the client after we listed it must not turn it into an orphan).
+    owned = {s.remote_name for s in here if s.status in LIVE_STATUSES or s not in settled}
+    observations = [_orphan(server, name) for name in sorted(clients) if name not in owned]
+    for service in sorted(settled, key=lambda s: s.remote_name):
+        client = clients.get(service.remote_name)
+        if service.status in EXPECTED_ON_PANEL and client is None:
+            detail = f"Service #{service.pk} is {service.status} but its client is missing."
+            observations.append(_Observation(K.GHOST, service.remote_name, detail, service))
+        elif service.status == S.SUSPENDED and client is not None and client.is_enabled:
+            detail = f"Service #{service.pk} is suspended but its client is enabled."
+            observations.append(_Observation(K.DRIFT, service.remote_name, detail, service))
+        elif service.status == S.ACTIVE and client is not None and not client.is_enabled:
+            detail = (
+                f"Service #{service.pk} is active but its client is disabled; "
+                "unsuspend or suspend it to align them (not fixed automatically)."
+            )
+            observations.append(_Observation(K.DRIFT, service.remote_name, detail, service))
+    return observations
+
+
+def _orphan(server: Server, name: str) -> _Observation:
+    other = Service.objects.filter(remote_name=name).first()
+    if other is None:
+        detail = "No service has this client name."
+    elif other.server_id != server.pk:
+        detail = f"Service #{other.pk} with this name is {other.status} on another server."
+    else:
+        detail = f"Service #{other.pk} with this name is {other.status}."
+    return _Observation(K.ORPHAN, name, detail, other)
+
+
+def _settled_since(service: Service, before: _State | None) -> bool:
+    """No action running now, and nothing changed while the panel was being read."""
+    in_flight = bool(service.pending_action) and not service.action_parked
+    now = _State(service.status, service.pending_action, service.action_parked)
+    return not in_flight and before == now
+
+
+def _live_owner(server: Server, name: str) -> Service | None:
+    return Service.objects.filter(server=server, remote_name=name, status__in=LIVE_STATUSES).first()
+
+
+# Findings ----------------------------------------------------------------------------------------
+
+
+def _upsert(server: Server, observation: _Observation, now) -> ReconciliationFinding:
+    lookup = {
+        "server": server,
+        "kind": observation.kind,
+        "remote_name": observation.remote_name,
+        "resolved_at__isnull": True,
+    }
+    values = {"service": observation.service, "detail": observation.detail, "last_seen_at": now}
+    for _ in range(2):
+        updated = ReconciliationFinding.objects.filter(**lookup).update(**values)
+        if updated:
+            return ReconciliationFinding.objects.get(**lookup)
+        try:
+            with transaction.atomic():
+                finding = ReconciliationFinding.objects.create(
+                    server=server,
+                    kind=observation.kind,
+                    remote_name=observation.remote_name,
+                    first_seen_at=now,
+                    **values,
+                )
+        except IntegrityError:  # a concurrent run opened it first: update that one
+            continue
+        logger.warning("Reconciliation finding on %s: %s", server, finding)
+        return finding
+    return ReconciliationFinding.objects.get(**lookup)
+
+
+def _resolve_unseen(server: Server, seen: set[tuple[str, str]], now) -> int:
+    open_findings = ReconciliationFinding.objects.filter(server=server, resolved_at__isnull=True)
+    gone = [f.pk for f in open_findings if (f.kind, f.remote_name) not in seen]
+    return ReconciliationFinding.objects.filter(pk__in=gone, resolved_at__isnull=True).update(
+        resolved_at=now
+    )
+
+
+# The one automatic fix ---------------------------------------------------------------------------
+
+
+def _needs_resuspend(observation: _Observation, finding: ReconciliationFinding) -> bool:
+    service = observation.service
+    return (
+        observation.kind == K.DRIFT
+        and service is not None
+        and service.status == S.SUSPENDED
+        and not finding.fix_applied
+    )
+
+
+def _resuspend(
+    finding: ReconciliationFinding,
+    observation: _Observation,
+    report: ReconciliationReport,
+    run_id: uuid.UUID,
+) -> None:
+    """Disable the client of a suspended service, once per finding.
+
+    The service row is re-read under lock and kept locked across the PUT, so an unsuspend
+    requested meanwhile waits for us instead of being overwritten by a late disable.
+    """
+    with transaction.atomic():
+        locked = ReconciliationFinding.objects.select_for_update().get(pk=finding.pk)
+        service = Service.objects.select_for_update().get(pk=observation.service.pk)
+        if locked.fix_applied or locked.resolved_at is not None:
+            return
+        if service.status != S.SUSPENDED or service.pending_action:
+            return
+        recorder = _recorder(locked.server, service, run_id)
+        try:
+            with panel_client_for(locked.server, on_call=recorder) as panel:
+                panel.update_client(service.remote_name, status=ClientStatus.DISABLE)
+        except PanelError as exc:
+            report.fix_errors.append(f"{service.remote_name}: {exc}")
+            locked.detail = f"{observation.detail} Re-suspending failed: {exc}"
+            locked.save(update_fields=["detail"])
+            logger.warning("Could not re-suspend %s on %s: %s", service, locked.server, exc)
+            return
+        locked.fix_applied = FIX_RESUSPENDED
+        locked.save(update_fields=["fix_applied"])
+        services._record(
+            service,
+            None,
+            "reconcile_resuspended",
+            service.status,
+            service.status,
+            {"finding": locked.pk, "server": locked.server_id},
+        )
+    report.fixed.append(service.remote_name)
+    logger.warning("Re-suspended %s on %s (client was enabled)", service, locked.server)
+
+
+def _recorder(server: Server, service: Service | None, run_id: uuid.UUID) -> ModuleLogRecorder:
+    return ModuleLogRecorder(
+        server=server, service=service, action="reconcile", correlation_id=run_id
+    )
