@@ -161,13 +161,11 @@ def finding_delete_orphan(*, finding_id: int, actor: Any) -> None:
             pk=finding.pk, resolved_at__isnull=True
         ).update(resolved_at=timezone.now(), fix_applied=f"deleted by {user}"[:100])
         if updated and finding.service_id is not None:
-            services._record(
-                finding.service,
-                actor,
-                "orphan_client_deleted",
-                finding.service.status,
-                finding.service.status,
-                {"server": finding.server_id, "remote_name": finding.remote_name},
+            services.service_event_record(
+                service=finding.service,
+                actor=actor,
+                action="orphan_client_deleted",
+                data={"server": finding.server_id, "remote_name": finding.remote_name},
             )
     logger.info("Orphan client %r on %s deleted by %s", finding.remote_name, finding.server, user)
 
@@ -320,13 +318,11 @@ def _resuspend(
             return
         locked.fix_applied = FIX_RESUSPENDED
         locked.save(update_fields=["fix_applied"])
-        services._record(
-            service,
-            None,
-            "reconcile_resuspended",
-            service.status,
-            service.status,
-            {"finding": locked.pk, "server": locked.server_id},
+        services.service_event_record(
+            service=service,
+            actor=None,
+            action="reconcile_resuspended",
+            data={"finding": locked.pk, "server": locked.server_id},
         )
     report.fixed.append(service.remote_name)
     logger.warning("Re-suspended %s on %s (client was enabled)", service, locked.server)

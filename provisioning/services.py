@@ -341,6 +341,13 @@ def _transition(
     _record(service, None, event, from_status, to_status, data or {})
 
 
+def service_event_record(
+    *, service: Service, actor: Any, action: str, data: dict[str, Any]
+) -> None:
+    """Audit a change that is not a status change (e.g. a fix applied by reconciliation)."""
+    _record(service, actor, action, service.status, service.status, data)
+
+
 def _record(
     service: Service,
     actor: Any,
