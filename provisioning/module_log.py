@@ -3,6 +3,10 @@
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 
 from provisioning.models import CallOutcome, ModuleLogEntry, Server, Service
 from vpnpanel import CallRecord
@@ -48,3 +52,25 @@ def _json_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     return str(value)
+
+
+def module_log_cleanup(*, older_than_days: int | None = None, batch_size: int = 1000) -> int:
+    """Delete module-log rows older than the retention period; returns how many were deleted.
+
+    Deletes in batches of primary keys so that a large backlog never holds one long lock on the
+    table (the log is written to by every worker while this runs).
+    """
+    days = settings.MODULE_LOG_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days < 1:
+        raise ValueError(f"Module-log retention must be at least one day, got {days}")
+    if batch_size < 1:
+        raise ValueError(f"Batch size must be positive, got {batch_size}")
+    cutoff = timezone.now() - timedelta(days=days)
+    old = ModuleLogEntry.objects.filter(created_at__lt=cutoff).order_by("pk")
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:batch_size]):
+        count, _ = ModuleLogEntry.objects.filter(pk__in=batch).delete()
+        deleted += count
+    if deleted:
+        logger.info("Module log: deleted %d entries older than %d days", deleted, days)
+    return deleted

@@ -341,6 +341,24 @@ def _transition(
     _record(service, None, event, from_status, to_status, data or {})
 
 
+def service_clear_attention(*, service_id: int, actor: Any = None) -> Service:
+    """An admin has dealt with what the flag pointed at (e.g. deleted an orphan on the panel)."""
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service_id)
+        if not service.needs_attention:
+            raise ProvisioningError("This service is not flagged.")
+        reason, service.needs_attention, service.attention_reason = (
+            service.attention_reason,
+            False,
+            "",
+        )
+        _record(
+            service, actor, "attention_cleared", service.status, service.status, {"reason": reason}
+        )
+        service.save()
+    return service
+
+
 def service_event_record(
     *, service: Service, actor: Any, action: str, data: dict[str, Any]
 ) -> None:

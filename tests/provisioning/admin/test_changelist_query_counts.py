@@ -1,0 +1,127 @@
+"""Every provisioning changelist costs the same number of queries for 2 rows as for 20."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from provisioning.models import (
+    FindingKind,
+    ModuleLogEntry,
+    Product,
+    ReconciliationFinding,
+    Server,
+    ServerGroup,
+    Service,
+    ServiceStatus,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def make_rows(customer_factory) -> Callable[[str, int], None]:
+    """Adds ``count`` rows of a kind, each with its own related rows (group, server, customer)."""
+    created = {"n": 0}
+
+    def unique() -> int:
+        created["n"] += 1
+        return created["n"]
+
+    def server() -> Server:
+        n = unique()
+        group = ServerGroup.objects.create(name=f"group-{n}")
+        return Server.objects.create(
+            name=f"panel-{n}", group=group, hostname=f"p{n}.example.com", api_token="t-123"
+        )
+
+    def product() -> Product:
+        n = unique()
+        group = ServerGroup.objects.create(name=f"pgroup-{n}")
+        return Product.objects.create(
+            name=f"VPN {n}", group=group, settings={"download_mbps": n, "upload_mbps": 1}
+        )
+
+    def service() -> Service:
+        s = server()
+        return Service.objects.create(
+            customer=customer_factory(),
+            product=product(),
+            server=s,
+            remote_name=f"vpn-{unique()}",
+            status=ServiceStatus.ACTIVE,
+        )
+
+    def log_entry() -> ModuleLogEntry:
+        return ModuleLogEntry.objects.create(
+            server=server(),
+            service=service(),
+            action="create",
+            method="POST",
+            path="client",
+            request={"name": "x"},
+            response={"data": {}},
+            outcome="ok",
+        )
+
+    def finding() -> ReconciliationFinding:
+        return ReconciliationFinding.objects.create(
+            server=server(), service=service(), kind=FindingKind.DRIFT, remote_name=f"c{unique()}"
+        )
+
+    def attention() -> Service:
+        row = service()
+        Service.objects.filter(pk=row.pk).update(
+            status=ServiceStatus.FAILED, needs_attention=True, action_failed_at=timezone.now()
+        )
+        return row
+
+    factories = {
+        "service": service,
+        "server": server,
+        "product": product,
+        "modulelogentry": log_entry,
+        "reconciliationfinding": finding,
+        "attention": attention,
+    }
+
+    def make(kind: str, count: int) -> None:
+        for _ in range(count):
+            factories[kind]()
+
+    return make
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    ("kind", "url_name"),
+    [
+        ("service", "admin:provisioning_service_changelist"),
+        ("server", "admin:provisioning_server_changelist"),
+        ("product", "admin:provisioning_product_changelist"),
+        ("modulelogentry", "admin:provisioning_modulelogentry_changelist"),
+        ("reconciliationfinding", "admin:provisioning_reconciliationfinding_changelist"),
+        ("attention", "admin:provisioning_service_attention"),
+    ],
+)
+def test_changelist_query_count_does_not_grow_with_rows(admin_client, make_rows, kind, url_name):
+    url = reverse(url_name)
+    make_rows(kind, 2)
+    admin_client.get(url)  # warm the session and content-type caches
+    with_two = queries_for(admin_client, url)
+
+    make_rows(kind, 18)
+    with_twenty = queries_for(admin_client, url)
+
+    assert with_twenty == with_two

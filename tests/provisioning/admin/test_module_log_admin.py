@@ -1,0 +1,100 @@
+"""Module log: a read-only, searchable, escaped view of every panel call, and its retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from provisioning.models import ModuleLogEntry, Service
+from provisioning.module_log import module_log_cleanup
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:provisioning_modulelogentry_changelist"
+
+
+def entry(**fields) -> ModuleLogEntry:
+    defaults = {"action": "create", "method": "GET", "path": "system/status", "outcome": "ok"}
+    return ModuleLogEntry.objects.create(**{**defaults, **fields})
+
+
+def test_detail_shows_request_and_response_as_escaped_json(admin_client, offline_server):
+    row = entry(
+        server=offline_server,
+        method="POST",
+        path="client",
+        request={"name": "vpn-1", "password": "***"},
+        response={"message": "<script>alert(1)</script>"},
+        outcome="error",
+        error="<i>Wrong name</i>",
+    )
+
+    html = admin_client.get(
+        reverse("admin:provisioning_modulelogentry_change", args=[row.pk])
+    ).content.decode()
+
+    assert '<pre class="module-log-json">' in html
+    assert "&quot;password&quot;: &quot;***&quot;" in html
+    assert "<script>alert(1)</script>" not in html
+    assert "<i>Wrong name</i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'name="_save"' not in html
+
+
+def test_search_finds_rows_by_path_error_and_service_client_name(admin_client, service_factory):
+    service: Service = service_factory(remote_name="vpn-findme")
+    by_service = entry(service=service, path="client/vpn-findme")
+    by_error = entry(error="VPN account limit exceeded", outcome="error")
+    entry(path="network")
+
+    def search(term: str) -> set[int]:
+        response = admin_client.get(reverse(CHANGELIST), {"q": term})
+        return {row.pk for row in response.context["cl"].result_list}
+
+    assert search("findme") == {by_service.pk}
+    assert search("limit exceeded") == {by_error.pk}
+
+
+def test_filters_by_outcome_and_action(admin_client):
+    failed = entry(outcome="error", action="terminate")
+    entry(outcome="ok", action="terminate")
+    entry(outcome="error", action="create")
+
+    response = admin_client.get(
+        reverse(CHANGELIST), {"outcome__exact": "error", "action__exact": "terminate"}
+    )
+
+    assert [row.pk for row in response.context["cl"].result_list] == [failed.pk]
+
+
+def test_nobody_adds_or_deletes_log_rows_by_hand(admin_client):
+    row = entry()
+
+    assert admin_client.get(reverse("admin:provisioning_modulelogentry_add")).status_code == 403
+    delete_url = reverse("admin:provisioning_modulelogentry_delete", args=[row.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert ModuleLogEntry.objects.filter(pk=row.pk).exists()
+
+
+def test_cleanup_deletes_only_rows_older_than_the_retention_in_batches(settings):
+    settings.MODULE_LOG_RETENTION_DAYS = 30
+    now = timezone.now()
+    old = [entry(created_at=now - timedelta(days=31, minutes=i)) for i in range(5)]
+    recent = entry(created_at=now - timedelta(days=29))
+
+    deleted = module_log_cleanup(batch_size=2)
+
+    assert deleted == len(old)
+    assert list(ModuleLogEntry.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_cleanup_takes_an_explicit_age_and_refuses_nonsense():
+    entry(created_at=timezone.now() - timedelta(days=3))
+
+    assert module_log_cleanup(older_than_days=5) == 0
+    assert module_log_cleanup(older_than_days=2) == 1
+    with pytest.raises(ValueError, match="at least one day"):
+        module_log_cleanup(older_than_days=0)
