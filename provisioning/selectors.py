@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -16,9 +17,11 @@ from provisioning.models import (
     Service,
     ServiceEvent,
     ServiceStatus,
+    UsageSnapshot,
 )
 from provisioning.naming import render_name_rule
 from provisioning.product_settings import ProductSettings
+from provisioning.usage import bytes_to_gb, current_month
 
 SERVICE_LOG_LIMIT = 50
 # The sample a name rule is rendered with in the product form (and by its live preview script).
@@ -89,3 +92,35 @@ def name_rule_sample(rule: str, *, now: datetime | None = None) -> str | None:
         now=now or timezone.now(),
         rng=random.Random(NAME_RULE_SAMPLE_SEED),
     )
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One line of the admin's "Metric statistics" block (the seed's WHMCS usage block)."""
+
+    metric: str
+    enabled: bool
+    usage_gb: Decimal | None
+    last_update: datetime | None
+
+
+def service_metric_statistics(service: Service) -> list[MetricRow]:
+    """This month's usage of a service, as last pulled; values in decimal GB (10^9 bytes)."""
+    product_settings = service.product.typed_settings
+    year, month = current_month()
+    snapshot = UsageSnapshot.objects.filter(service=service, year=year, month=month).first()
+    pulled = snapshot.pulled_at if snapshot else None
+    return [
+        MetricRow(
+            "Bandwidth Usage Download (GB)",
+            product_settings.metric_download,
+            bytes_to_gb(snapshot.download_bytes) if snapshot else None,
+            pulled,
+        ),
+        MetricRow(
+            "Bandwidth Usage Upload (GB)",
+            product_settings.metric_upload,
+            bytes_to_gb(snapshot.upload_bytes) if snapshot else None,
+            pulled,
+        ),
+    ]

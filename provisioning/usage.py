@@ -70,7 +70,7 @@ def service_usage_refresh(*, service_id: int, today: date | None = None) -> Usag
     service = Service.objects.select_related("server").get(pk=service_id)
     if service.server is None or not service.remote_name:
         raise ProvisioningError("This service has no client on a panel.")
-    year, month = _month_of(today)
+    year, month = current_month(today)
     fetched = _fetch(service.server, service.remote_name, year, month)
     _log_calls(service, fetched.calls, uuid.uuid4())
     if fetched.error is not None:
@@ -197,7 +197,8 @@ def _store(service: Service, year: int, month: int, fetched: _Fetched) -> UsageS
     return snapshot
 
 
-def _month_of(today: date | None) -> tuple[int, int]:
+def current_month(today: date | None = None) -> tuple[int, int]:
+    """(year, month) of ``today``, by default the current UTC calendar month."""
     today = today or timezone.now().date()
     return today.year, today.month
 

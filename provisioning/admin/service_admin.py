@@ -29,9 +29,12 @@ from provisioning.selectors import (
     attention_counts,
     findings_open,
     service_events,
+    service_metric_statistics,
     service_module_log,
     services_needing_attention,
 )
+from provisioning.usage import bytes_to_gb, service_usage_refresh
+from vpnpanel import PanelError
 
 A = ServiceAction
 ACTION_CONFIRMATIONS: dict[str, str] = {
@@ -211,6 +214,11 @@ class ServiceAdmin(admin.ModelAdmin):
                 name="provisioning_service_retry",
             ),
             path(
+                "<path:object_id>/refresh-usage/",
+                view(self.refresh_usage_view),
+                name="provisioning_service_refresh_usage",
+            ),
+            path(
                 "<path:object_id>/clear-attention/",
                 view(self.clear_attention_view),
                 name="provisioning_service_clear_attention",
@@ -229,6 +237,7 @@ class ServiceAdmin(admin.ModelAdmin):
                     "available_actions": available_actions(obj) if self.may_act(request) else [],
                     "can_retry": can_retry(obj) and self.may_act(request),
                     "may_act": self.may_act(request),
+                    "metrics": service_metric_statistics(obj),
                 }
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -346,6 +355,24 @@ class ServiceAdmin(admin.ModelAdmin):
             submit="Yes, retry",
             details=[f"Last error: {service.last_error}"] if service.last_error else [],
         )
+
+    def refresh_usage_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST only: pull this month's traffic of the service from its panel now."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        service = self._service_or_404(request, object_id)
+        try:
+            snapshot = service_usage_refresh(service_id=service.pk)
+        except (services.ProvisioningError, PanelError) as exc:
+            self.message_user(request, f"Usage could not be refreshed: {exc}", messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Usage refreshed: {bytes_to_gb(snapshot.download_bytes)} GB down, "
+                f"{bytes_to_gb(snapshot.upload_bytes)} GB up this month.",
+                messages.SUCCESS,
+            )
+        return redirect(f"{self._change_url(service)}#service-metrics")
 
     def clear_attention_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """GET: the confirmation page; POST: clear the needs-attention flag."""

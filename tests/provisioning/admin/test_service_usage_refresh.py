@@ -1,0 +1,63 @@
+"""The service page's "Metric statistics" block and its Refresh now button (a POST)."""
+
+import pytest
+
+from provisioning.models import Product, ServiceStatus, UsageSnapshot
+from provisioning.usage import bytes_to_gb
+from vpnpanel import PanelClient
+
+
+@pytest.fixture
+def metered_service(simulator, server_for, server_group, service_factory):
+    server = server_for(simulator)
+    client = PanelClient(simulator.url, simulator.token).create_client(
+        network_name="office", name="metered_1"
+    )
+    product = Product.objects.create(
+        name="Metered", group=server_group, settings={"metric_download": True}
+    )
+    return service_factory(
+        product=product,
+        server=server,
+        network="office",
+        remote_name=client.name,
+        status=ServiceStatus.ACTIVE,
+    )
+
+
+def test_refresh_now_pulls_this_months_usage_and_shows_it(csrf_admin_client, metered_service):
+    url = f"/admin/provisioning/service/{metered_service.pk}/change/"
+    before = csrf_admin_client.get(url)
+    token = before.cookies["csrftoken"].value
+
+    response = csrf_admin_client.post(
+        f"/admin/provisioning/service/{metered_service.pk}/refresh-usage/",
+        {"csrfmiddlewaretoken": token},
+        follow=True,
+    )
+
+    snapshot = UsageSnapshot.objects.get(service=metered_service)
+    page = response.content.decode()
+    assert "Bandwidth Usage Download (GB)" in before.content.decode()
+    assert "never" in before.content.decode()
+    assert f"{bytes_to_gb(snapshot.download_bytes)} GB" in page
+    assert "Usage refreshed" in page
+
+
+def test_refresh_now_refuses_get_and_a_post_without_csrf(csrf_admin_client, metered_service):
+    url = f"/admin/provisioning/service/{metered_service.pk}/refresh-usage/"
+
+    assert csrf_admin_client.get(url).status_code == 405
+    assert csrf_admin_client.post(url).status_code == 403
+    assert not UsageSnapshot.objects.exists()
+
+
+def test_refresh_now_with_the_panel_down_shows_the_error(admin_client, metered_service, simulator):
+    simulator.stop()
+
+    response = admin_client.post(
+        f"/admin/provisioning/service/{metered_service.pk}/refresh-usage/", follow=True
+    )
+
+    assert "Usage could not be refreshed" in response.content.decode()
+    assert not UsageSnapshot.objects.exists()
