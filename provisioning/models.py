@@ -140,14 +140,17 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Statuses in which a client may exist on the panel under the service's remote name.
 LIVE_STATUSES = frozenset({S.PROVISIONING, S.ACTIVE, S.SUSPENDED, S.FAILED})
+# Statuses that take an account on a server, for its local cap.
+CAPACITY_STATUSES = frozenset({S.PROVISIONING, S.ACTIVE, S.SUSPENDED})
 
 
 class Service(models.Model):
     """A customer's VPN account: the local truth, and the outbox of panel work still to do.
 
     ``pending_action`` is work that must reach the panel; while it is set and not parked
-    (``action_failed_at``), the sweeper re-queues it. ``action_token`` is the lease of the worker
-    currently doing it.
+    (``action_failed_at``), the sweeper re-queues it once it is overdue (``action_due_at``).
+    ``action_token`` is the lease of the worker currently doing it, renewed by every panel call;
+    ``action_attempts`` counts the runs of this request and bounds its retries.
     """
 
     customer = models.ForeignKey(
@@ -163,7 +166,18 @@ class Service(models.Model):
         max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.PENDING
     )
     pending_action = models.CharField(max_length=20, choices=ServiceAction.choices, blank=True)
+    pending_product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The product a queued change of package moves to, once the panel has it.",
+    )
     action_requested_at = models.DateTimeField(null=True, blank=True)
+    action_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the pending action should next run (backoff)."
+    )
     action_token = models.UUIDField(null=True, blank=True, editable=False)
     action_started_at = models.DateTimeField(null=True, blank=True)
     action_attempts = models.PositiveIntegerField(default=0)
@@ -194,7 +208,7 @@ class Service(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=("pending_action", "action_requested_at")),
+            models.Index(fields=("pending_action", "action_due_at")),
             models.Index(fields=("status",)),
         ]
 

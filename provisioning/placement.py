@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from provisioning.models import LIVE_STATUSES, Server
+from provisioning.models import CAPACITY_STATUSES, Server
 from provisioning.product_settings import Placement, ProductSettings
 from vpnpanel import PanelClient, PanelError, SystemStatus
 
@@ -37,8 +37,9 @@ class PlacementReport:
         return "; ".join(self.reasons) or "the product ticks no pair on an enabled server"
 
 
-def live_service_count(server: Server, *, excluding_service_id: int | None = None) -> int:
-    services = server.services.filter(status__in=LIVE_STATUSES)
+def accounts_taken(server: Server, *, excluding_service_id: int | None = None) -> int:
+    """Our services holding an account on ``server``, for its local cap."""
+    services = server.services.filter(status__in=CAPACITY_STATUSES)
     if excluding_service_id is not None:
         services = services.exclude(pk=excluding_service_id)
     return services.count()
@@ -85,7 +86,7 @@ class _Checker:
         if status is None:
             return None
         used = max(
-            status.accounts_used, live_service_count(server, excluding_service_id=self.service_id)
+            status.accounts_used, accounts_taken(server, excluding_service_id=self.service_id)
         )
         if server.max_accounts is not None and used >= server.max_accounts:
             self.report.skip(server, network, f"local cap of {server.max_accounts} reached")

@@ -37,10 +37,11 @@ from provisioning.naming import deduplicated, render_name_rule
 from provisioning.panels import panel_client_for
 from provisioning.placement import (
     PlacementReport,
+    accounts_taken,
     deployable_candidates,
-    live_service_count,
 )
 from vpnpanel import (
+    CallRecord,
     ClientStatus,
     PanelClient,
     PanelError,
@@ -55,6 +56,8 @@ A = ServiceAction
 S = ServiceStatus
 NAME_IN_USE = "The name is already in use"
 MAX_RENAMES = 5
+# Retry messages carry an ETA computed from the same countdown as action_due_at; allow for clocks.
+DUE_TOLERANCE_SECONDS = 2
 CAPACITY_MESSAGES = (
     "VPN account limit exceeded",
     "No free IP address",
@@ -74,7 +77,19 @@ class ProvisioningError(Exception):
 
 
 class ProvisioningRetry(Exception):
-    """A transient failure: the pending action stays queued and the task should retry."""
+    """A transient failure: the action stays queued; the task runs it again after ``countdown``."""
+
+    def __init__(self, message: str, *, countdown: float) -> None:
+        super().__init__(message)
+        self.countdown = countdown
+
+
+class LeaseLost(Exception):
+    """Another worker holds the service now; this run stops without writing anything more."""
+
+
+class PlacementDeferred(Exception):
+    """Nothing is deployable right now because a panel could not be asked: try again later."""
 
 
 @dataclass(frozen=True)
@@ -101,17 +116,19 @@ def service_request_action(
 ) -> Service:
     """Queue ``action`` on a service; ``product`` is the new product of a change of package.
 
-    A parked (failed) action may be replaced or retried; a queued or running one may not.
+    A parked (failed) action may be replaced (the event says which) or retried; a queued or
+    running one may not. A new product takes effect when the panel has its bandwidth.
     """
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service_id)
         _check_request(service, action, product)
+        data: dict[str, Any] = {}
+        if service.action_parked:
+            data["replaces"] = service.pending_action
         if action == A.CHANGE_PACKAGE:
             assert product is not None
-            data = {"from_product": service.product_id, "to_product": product.pk}
-            service.product = product
-        else:
-            data = {}
+            data.update(from_product=service.product_id, to_product=product.pk)
+        service.pending_product = product if action == A.CHANGE_PACKAGE else None
         _queue(service, action)
         _record(service, actor, f"{action}_requested", service.status, service.status, data)
         service.save()
@@ -147,7 +164,7 @@ def _check_request(service: Service, action: str, product: Product | None) -> No
 
 def _queue(service: Service, action: str) -> None:
     service.pending_action = action
-    service.action_requested_at = timezone.now()
+    service.action_requested_at = service.action_due_at = timezone.now()
     service.action_failed_at = None
     service.action_token = None
     service.action_started_at = None
@@ -178,22 +195,56 @@ def service_run_pending_action(*, service_id: int) -> None:
     }[claim.service.pending_action]
     try:
         runner(claim)
+    except LeaseLost:
+        logger.warning("Service %s: lease lost mid-run; the other worker carries on", service_id)
     except PanelError as exc:
-        if exc.transient:
-            _release(claim, str(exc))
-            raise ProvisioningRetry(str(exc)) from exc
-        _park(claim, str(exc))
+        if not exc.transient:
+            _park(claim, str(exc))
+        else:
+            _retry_later(claim, str(exc), retry_after=exc.retry_after)
+    except PlacementDeferred as exc:
+        _retry_later(claim, str(exc))
     except ProvisioningError as exc:
         _park(claim, str(exc))
+    except Exception as exc:
+        logger.exception("Service %s: unexpected error in %s", service_id, runner.__name__)
+        _park(claim, f"Unexpected error ({type(exc).__name__}): {exc}")
 
 
-def service_park_action(*, service_id: int, reason: str) -> None:
-    """Give up on the pending action after the task's retries: failed, visible, retryable."""
-    with transaction.atomic():
-        service = Service.objects.select_for_update().get(pk=service_id)
-        if not service.pending_action or service.action_parked or _lease_is_fresh(service):
-            return
-        _park_locked(service, reason)
+def retry_countdown(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds before run ``attempt + 1``: exponential backoff with equal jitter, capped below the
+    broker's visibility timeout; never sooner than the panel's Retry-After."""
+    ceiling = min(
+        settings.PROVISIONING_RETRY_BASE_SECONDS * 2 ** (attempt - 1),
+        settings.PROVISIONING_RETRY_MAX_SECONDS,
+    )
+    countdown = ceiling / 2 + random.uniform(0, ceiling / 2)
+    if retry_after is not None:
+        countdown = max(countdown, min(retry_after, settings.PROVISIONING_RETRY_MAX_SECONDS))
+    return countdown
+
+
+def _retry_later(claim: Claim, error: str, *, retry_after: float | None = None) -> None:
+    """Release the lease and schedule the next run, or park once this request's runs are spent.
+
+    The limit counts runs on the row (``action_attempts``), so a re-queue by the sweeper or a
+    duplicate message cannot start the count again.
+    """
+    service = claim.service
+    if service.action_attempts > settings.PROVISIONING_MAX_RETRIES:
+        attention = ""
+        if service.pending_action == A.CREATE and service.create_posted_at is not None:
+            attention = (
+                f"The last create of {service.remote_name!r} on {service.server} may have reached "
+                "the panel: check for that client there, or retry this service to adopt it."
+            )
+        _park(
+            claim, f"Gave up after {service.action_attempts} attempts: {error}", attention=attention
+        )
+        return
+    countdown = retry_countdown(service.action_attempts, retry_after)
+    _release(claim, error, due_in=countdown)
+    raise ProvisioningRetry(error, countdown=countdown)
 
 
 def services_requeue_stale(*, older_than: timedelta | None = None) -> int:
@@ -203,15 +254,15 @@ def services_requeue_stale(*, older_than: timedelta | None = None) -> int:
     lease_expired = now - timedelta(seconds=settings.PROVISIONING_LEASE_SECONDS)
     stale = (
         Service.objects.exclude(pending_action="")
-        .filter(action_failed_at__isnull=True, action_requested_at__lte=now - older_than)
+        .filter(action_failed_at__isnull=True, action_due_at__lte=now - older_than)
         .exclude(action_token__isnull=False, action_started_at__gt=lease_expired)
     )
     count = 0
     for service_id in stale.values_list("pk", flat=True):
         with transaction.atomic():
-            updated = Service.objects.filter(pk=service_id, action_failed_at__isnull=True).update(
-                action_requested_at=now
-            )
+            updated = Service.objects.filter(
+                pk=service_id, action_failed_at__isnull=True, action_due_at__lte=now - older_than
+            ).update(action_due_at=now)
             if updated:
                 enqueue_on_commit(_run_task(), service_id)
                 count += 1
@@ -223,7 +274,7 @@ def _claim(service_id: int) -> Claim | None:
         service = Service.objects.select_for_update().filter(pk=service_id).first()
         if service is None or not service.pending_action or service.action_parked:
             return None
-        if _lease_is_fresh(service):
+        if _lease_is_fresh(service) or _not_yet_due(service):
             return None
         service.action_token = uuid.uuid4()
         service.action_started_at = timezone.now()
@@ -232,6 +283,12 @@ def _claim(service_id: int) -> Claim | None:
             _transition(service, S.PROVISIONING, "provisioning_started")
         service.save()
     return Claim(service, service.action_token)
+
+
+def _not_yet_due(service: Service) -> bool:
+    """A message of an older retry chain arriving during this request's backoff is dropped."""
+    early = timezone.now() + timedelta(seconds=DUE_TOLERANCE_SECONDS)
+    return service.action_due_at is not None and service.action_due_at > early
 
 
 def _lease_is_fresh(service: Service) -> bool:
@@ -268,6 +325,8 @@ def _finish(
             return
         for name in ("server_id", "network", "remote_name"):
             setattr(service, name, getattr(claim.service, name))
+        if service.pending_action == A.CHANGE_PACKAGE and service.pending_product_id:
+            service.product_id = service.pending_product_id
         _clear_action(service)
         service.last_error = ""
         if resolves_attention:
@@ -280,13 +339,14 @@ def _finish(
         service.save()
 
 
-def _release(claim: Claim, error: str) -> None:
+def _release(claim: Claim, error: str, *, due_in: float) -> None:
     with transaction.atomic():
         service = _locked_if_still_ours(claim)
         if service is None:
             return
         service.action_token = None
         service.action_started_at = None
+        service.action_due_at = timezone.now() + timedelta(seconds=due_in)
         service.last_error = error
         service.save()
 
@@ -318,7 +378,9 @@ def _park_locked(service: Service, reason: str, *, attention: str = "") -> None:
 
 def _clear_action(service: Service) -> None:
     service.pending_action = ""
+    service.pending_product = None
     service.action_requested_at = None
+    service.action_due_at = None
     service.action_token = None
     service.action_started_at = None
     service.action_failed_at = None
@@ -385,13 +447,21 @@ def _record(
 
 
 def _panel(claim: Claim, server: Server) -> PanelClient:
+    """A client whose every call is logged and renews this worker's lease on the service."""
     recorder = ModuleLogRecorder(
         server=server,
         service=claim.service,
         action=claim.service.pending_action,
         correlation_id=claim.token,
     )
-    return panel_client_for(server, on_call=recorder)
+
+    def on_call(record: CallRecord) -> None:
+        recorder(record)
+        Service.objects.filter(pk=claim.service.pk, action_token=claim.token).update(
+            action_started_at=timezone.now()
+        )
+
+    return panel_client_for(server, on_call=on_call)
 
 
 # Create ------------------------------------------------------------------------------------------
@@ -437,6 +507,7 @@ def _adopt_existing(claim: Claim) -> VpnClient | None:
 
 def _create_on_best_target(claim: Claim) -> VpnClient | None:
     service = claim.service
+    posted_to = service.server_id if service.create_posted_at is not None else None
     _assign_name(claim)
     servers = list(service.product.group.servers.all())
     report = PlacementReport()
@@ -455,23 +526,30 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
             report.skip(candidate.server, candidate.network, "local cap reached meanwhile")
             continue
         try:
-            return _post_client(claim, client_for(candidate.server), candidate.network)
+            return _post_client(
+                claim,
+                client_for(candidate.server),
+                candidate.network,
+                posted_here_before=candidate.server.pk == posted_to,
+            )
         except PanelRejected as exc:
             if not exc.api_message.startswith(CAPACITY_MESSAGES):
                 raise
             report.skip(candidate.server, candidate.network, exc.api_message)
     if report.transient_failure:
-        _release(claim, f"No deployable server yet: {report.summary()}")
-        raise ProvisioningRetry(report.summary())
+        raise PlacementDeferred(f"No deployable server yet: {report.summary()}")
     _park(claim, f"No deployable server/network: {report.summary()}. Nothing was created.")
     return None
 
 
-def _post_client(claim: Claim, panel: PanelClient, network: str | None) -> VpnClient:
+def _post_client(
+    claim: Claim, panel: PanelClient, network: str | None, *, posted_here_before: bool
+) -> VpnClient:
     """POST the client; a name taken on the panel by a client that is not ours gets a suffix.
 
-    The name is ours to adopt only after we posted it (see ``_adopt_existing``); a fresh name that
-    is already in use belongs to someone else, so it is never taken over.
+    The name is ours to adopt only if an earlier run posted it to this same server (its response
+    lost, or its lease expired mid-call); a name in use that we never posted here belongs to
+    someone else and is never taken over.
     """
     service = claim.service
     for _ in range(MAX_RENAMES):
@@ -481,6 +559,10 @@ def _post_client(claim: Claim, panel: PanelClient, network: str | None) -> VpnCl
         except PanelRejected as exc:
             if exc.api_message != NAME_IN_USE:
                 raise
+            if posted_here_before:
+                with contextlib.suppress(PanelNotFound):
+                    return panel.get_client(service.remote_name)
+            posted_here_before = False
             name = deduplicated(service.remote_name, _name_is_taken)
             _update_claimed(claim, remote_name=name, create_posted_at=None)
     raise ProvisioningError(f"No free client name after {MAX_RENAMES} tries on {panel.label}.")
@@ -494,7 +576,7 @@ def _update_claimed(claim: Claim, **fields: Any) -> None:
     """Persist fields of the claimed service, only while this worker holds the lease."""
     updated = Service.objects.filter(pk=claim.service.pk, action_token=claim.token).update(**fields)
     if not updated:
-        raise ProvisioningRetry("Lease lost; another worker has this service now")
+        raise LeaseLost
     for name, value in fields.items():
         setattr(claim.service, name, value)
 
@@ -520,7 +602,7 @@ def _assign_name(claim: Claim) -> None:
         except IntegrityError:
             continue
         return
-    raise ProvisioningRetry("Could not find a free client name")
+    raise ProvisioningError("No free client name could be chosen; check the product's name rule.")
 
 
 def _assign_target(claim: Claim, server: Server, network: str | None) -> bool:
@@ -529,7 +611,7 @@ def _assign_target(claim: Claim, server: Server, network: str | None) -> bool:
         locked = Server.objects.select_for_update().get(pk=server.pk)
         service_id = claim.service.pk
         cap = locked.max_accounts
-        if cap is not None and live_service_count(locked, excluding_service_id=service_id) >= cap:
+        if cap is not None and accounts_taken(locked, excluding_service_id=service_id) >= cap:
             return False
         _update_claimed(claim, server=locked, network=network or "")
     return True
@@ -571,7 +653,7 @@ def _set_panel_status(claim: Claim) -> None:
 
 def _terminate(claim: Claim) -> None:
     service = claim.service
-    if service.server is not None and service.remote_name:
+    if service.server is not None and service.create_posted_at is not None:
         with contextlib.suppress(PanelNotFound):
             _panel(claim, service.server).delete_client(service.remote_name)
     _finish(claim, to_status=S.TERMINATED, event="terminated", resolves_attention=True)
@@ -579,7 +661,8 @@ def _terminate(claim: Claim) -> None:
 
 def _apply_bandwidth(claim: Claim) -> None:
     service = _provisioned(claim)
-    product_settings = service.product.typed_settings
+    product = service.pending_product or service.product
+    product_settings = product.typed_settings
     _panel(claim, service.server).update_client(
         service.remote_name,
         b_download=product_settings.download_mbps,
@@ -590,7 +673,7 @@ def _apply_bandwidth(claim: Claim) -> None:
         to_status=None,
         event="package_changed",
         data={
-            "product": service.product_id,
+            "product": product.pk,
             "download_mbps": product_settings.download_mbps,
             "upload_mbps": product_settings.upload_mbps,
         },

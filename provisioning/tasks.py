@@ -1,11 +1,9 @@
 """Thin Celery wrappers: take ids, call a service, decide whether to retry."""
 
 import logging
-import random
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 
 from portal.core.queue import enqueue_on_commit
 from provisioning import reconciliation, services, usage
@@ -13,15 +11,6 @@ from provisioning.models import Server, Service
 from vpnpanel import PanelError
 
 logger = logging.getLogger(__name__)
-
-
-def retry_countdown(retries: int) -> float:
-    """Exponential backoff with full jitter, capped below the broker's visibility timeout."""
-    ceiling = min(
-        settings.PROVISIONING_RETRY_BASE_SECONDS * 2**retries,
-        settings.PROVISIONING_RETRY_MAX_SECONDS,
-    )
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 @shared_task(
@@ -32,16 +21,11 @@ def retry_countdown(retries: int) -> float:
     ignore_result=True,
 )
 def run_pending_action(self, service_id: int) -> None:
+    """The service row decides: what is pending, whether a run is due, when to give up."""
     try:
         services.service_run_pending_action(service_id=service_id)
     except services.ProvisioningRetry as exc:
-        if self.request.retries >= settings.PROVISIONING_MAX_RETRIES:
-            services.service_park_action(
-                service_id=service_id,
-                reason=f"Gave up after {self.request.retries + 1} attempts: {exc}",
-            )
-            return
-        raise self.retry(countdown=retry_countdown(self.request.retries), exc=exc) from exc
+        raise self.retry(countdown=exc.countdown, exc=exc) from exc
 
 
 @shared_task(name="provisioning.sweep_stale_actions", ignore_result=True)
@@ -97,7 +81,8 @@ def refresh_service_usage(self, service_id: int) -> None:
         usage.service_usage_refresh(service_id=service_id)
     except PanelError as exc:
         if exc.transient and self.request.retries < USAGE_REFRESH_MAX_RETRIES:
-            raise self.retry(countdown=retry_countdown(self.request.retries), exc=exc) from exc
+            countdown = services.retry_countdown(self.request.retries + 1, exc.retry_after)
+            raise self.retry(countdown=countdown, exc=exc) from exc
         logger.warning("Usage refresh of service %s failed: %s", service_id, exc)
     except (services.ProvisioningError, Service.DoesNotExist) as exc:
         logger.warning("Usage refresh of service %s not possible: %s", service_id, exc)

@@ -132,12 +132,16 @@ def test_two_services_racing_for_the_last_slot_or_ip_one_wins_one_fails_cleanly(
     if scarce == "licence slot":
         simulator.knob("POST", "networks/lab/free")
         simulator.knob("POST", "slots", {"total": 5})
+    # Slow enough that both workers pass the slot and IP checks before either POSTs.
+    simulator.knob("POST", "faults", {"latency_ms": 400})
+    simulator.knob("POST", "calls/reset")
 
     first = services.service_create(customer=customer, product=product)
     second = services.service_create(customer=customer, product=product)
     outcomes = sorted(wait_for_service(s, settled).status for s in (first, second))
 
     assert outcomes == [ServiceStatus.ACTIVE, ServiceStatus.FAILED]
+    assert sorted(post["status"] for post in _posts(simulator)) == [200, 422]
     winner = next(s for s in (first, second) if s.status == ServiceStatus.ACTIVE)
     ours = [c.name for c in panel.clients() if not c.name.startswith("existing_")]
     assert ours == [winner.remote_name]
@@ -179,6 +183,7 @@ def test_task_message_lost_after_commit_is_provisioned_by_the_sweeper(
         product=office_product,
         pending_action=ServiceAction.CREATE,
         action_requested_at=long_ago,
+        action_due_at=long_ago,
     )
 
     tasks.sweep_stale_actions.delay()
@@ -190,12 +195,13 @@ def test_task_message_lost_after_commit_is_provisioned_by_the_sweeper(
 def test_sweeper_requeues_only_stale_unparked_unleased_actions(customer, office_product):
     now, long_ago = timezone.now(), timezone.now() - timedelta(hours=1)
 
-    def pending(requested, **extra) -> Service:
+    def pending(due, **extra) -> Service:
         return Service.objects.create(
             customer=customer,
             product=office_product,
             pending_action=ServiceAction.CREATE,
-            action_requested_at=requested,
+            action_requested_at=long_ago,
+            action_due_at=due,
             **extra,
         )
 
@@ -208,11 +214,11 @@ def test_sweeper_requeues_only_stale_unparked_unleased_actions(customer, office_
 
     assert services.services_requeue_stale() == 1
     stale.refresh_from_db()
-    assert stale.action_requested_at > long_ago
+    assert stale.action_due_at > long_ago
     for service in left_alone:
-        requested = service.action_requested_at
+        due = service.action_due_at
         service.refresh_from_db()
-        assert service.action_requested_at == requested
+        assert service.action_due_at == due
 
 
 def test_a_foreign_client_holding_the_chosen_name_is_never_taken_over(

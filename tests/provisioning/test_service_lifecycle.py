@@ -56,7 +56,8 @@ def test_suspend_unsuspend_change_package_and_terminate_reach_the_panel(
     assert run(ServiceAction.UNSUSPEND).status == ServiceStatus.ACTIVE
     assert panel.get_client(service.remote_name).is_enabled
     assert run(ServiceAction.CHANGE_PACKAGE, product=large).product == large
-    assert panel.get_client(service.remote_name).b_download == 500
+    capped = panel.get_client(service.remote_name)
+    assert (capped.b_download, capped.b_upload) == (500, 100)
     assert run(ServiceAction.TERMINATE).status == ServiceStatus.TERMINATED
     assert service.remote_name not in [client.name for client in panel.clients()]
 

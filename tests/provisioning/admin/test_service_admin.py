@@ -96,7 +96,7 @@ def test_a_refused_action_is_shown_as_an_error_message(admin_client, service_fac
     assert not ServiceEvent.objects.exists()
 
 
-def test_change_package_needs_a_product_and_moves_the_service(
+def test_change_package_needs_a_product_and_queues_the_move(
     admin_client, active_service, server_group
 ):
     bigger = Product.objects.create(name="VPN 500", group=server_group, settings={})
@@ -111,7 +111,11 @@ def test_change_package_needs_a_product_and_moves_the_service(
 
     assert response.status_code == 302
     active_service.refresh_from_db()
-    assert (active_service.product, active_service.pending_action) == (bigger, "change_package")
+    assert (active_service.pending_product, active_service.pending_action) == (
+        bigger,
+        "change_package",
+    )
+    assert active_service.product != bigger
 
 
 def test_retry_requeues_a_parked_action(admin_client, active_service):
