@@ -148,9 +148,10 @@ PANEL_RETRY_BACKOFF = env.float("PANEL_RETRY_BACKOFF", default=0.5)
 PANEL_RETRY_MAX_BACKOFF = env.float("PANEL_RETRY_MAX_BACKOFF", default=8.0)
 PANEL_RETRY_JITTER = env.float("PANEL_RETRY_JITTER", default=0.25)
 
-# Provisioning: a worker's lease on a service outlives its longest run (panel timeouts times
-# retries); the sweeper re-queues pending work older than SWEEP_AFTER. Retry countdowns stay well
-# below the broker's visibility timeout.
+# Provisioning: a worker's lease on a service is renewed by every panel call, so it only has to
+# outlive one call with its retries; the sweeper re-queues pending work overdue by SWEEP_AFTER.
+# MAX_RETRIES bounds the runs of one request (counted on the row); countdowns stay well below the
+# broker's visibility timeout.
 PROVISIONING_LEASE_SECONDS = env.int("PROVISIONING_LEASE_SECONDS", default=900)
 PROVISIONING_SWEEP_AFTER_SECONDS = env.int("PROVISIONING_SWEEP_AFTER_SECONDS", default=300)
 PROVISIONING_MAX_RETRIES = env.int("PROVISIONING_MAX_RETRIES", default=6)
