@@ -72,19 +72,46 @@ def _all_processes_started(pid: int, expected: int = 7, timeout: float = 30) -> 
     return found
 
 
-def _wait_for_demo_service(database: Path, timeout: float = 30) -> tuple[str, str, set[str]]:
-    """The service seeded for the demo customer, once the demo's worker has provisioned it."""
+def _wait_for_service(
+    database: Path, service_id: int, timeout: float = 30
+) -> tuple[str, str, set[str]]:
+    """Status, client name and panel calls of a service once the demo's worker is done with it."""
     deadline = time.monotonic() + timeout
     with sqlite3.connect(database) as db:
         while True:
             status, name = db.execute(
-                "SELECT status, remote_name FROM provisioning_service"
+                "SELECT status, remote_name FROM provisioning_service WHERE id = ?", [service_id]
             ).fetchone()
             if status not in ("pending", "provisioning") or time.monotonic() > deadline:
                 break
-            time.sleep(0.3)
-        calls = db.execute("SELECT method || ' ' || path FROM provisioning_modulelogentry")
+            time.sleep(0.2)
+        calls = db.execute(
+            "SELECT method || ' ' || path FROM provisioning_modulelogentry WHERE service_id = ?",
+            [service_id],
+        )
         return status, name, {call for (call,) in calls}
+
+
+def _create_service_in_admin(session: requests.Session, web_url: str, database: Path) -> int:
+    """Services → Add in the admin, for the demo customer on the first demo plan."""
+    with sqlite3.connect(database) as db:
+        (customer_id,) = db.execute("SELECT id FROM accounts_customer").fetchone()
+        (product_id,) = db.execute("SELECT min(id) FROM provisioning_product").fetchone()
+    add_url = f"{web_url}/admin/provisioning/service/add/"
+    session.get(add_url, timeout=10)
+    response = session.post(
+        add_url,
+        data={
+            "customer": customer_id,
+            "product": product_id,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": add_url},
+        timeout=10,
+    )
+    match = re.search(r"/admin/provisioning/service/(\d+)/change/", response.url)
+    assert match, f"service not created: {response.status_code} {response.url}"
+    return int(match.group(1))
 
 
 def _alive(pid: int) -> bool:
@@ -108,11 +135,13 @@ def _read_banner(process: subprocess.Popen, timeout: float) -> str:
     raise AssertionError("rundemo printed no banner:\n" + "".join(lines))
 
 
-def _admin_login(web_url: str, username: str, password: str) -> requests.Response:
+def _admin_login(
+    web_url: str, username: str, password: str
+) -> tuple[requests.Session, requests.Response]:
     session = requests.Session()
     login_url = f"{web_url}/admin/login/?next=/admin/"
     session.get(login_url, timeout=10)
-    return session.post(
+    return session, session.post(
         login_url,
         data={
             "username": username,
@@ -145,10 +174,13 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         web_url = f"http://127.0.0.1:{web_port}"
         username, password = re.search(r"login (\S+) / (\S+)", banner).groups()
         health = requests.get(f"{web_url}/healthz", timeout=10)
-        login = _admin_login(web_url, username, password)
+        session, login = _admin_login(web_url, username, password)
         panel = requests.get(f"http://127.0.0.1:{panel_port}/api/v1/openapi.json", timeout=10)
         spawned = _all_processes_started(demo.pid)
-        demo_service = _wait_for_demo_service(tmp_path / "var" / "db.sqlite3")
+        database = tmp_path / "var" / "db.sqlite3"
+        seeded_service = _wait_for_service(database, service_id=1)
+        admin_service_id = _create_service_in_admin(session, web_url, database)
+        admin_service = _wait_for_service(database, admin_service_id, timeout=10)
     finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
@@ -163,7 +195,8 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     assert exit_code == 0
     time.sleep(0.5)
     assert [pid for pid in spawned if _alive(pid)] == []
-    status, remote_name, panel_calls = demo_service
-    assert status == "active"
-    assert remote_name.startswith("vpn-")
-    assert {"POST client", f"PUT client/{remote_name}"} <= panel_calls
+    for status, remote_name, panel_calls in (seeded_service, admin_service):
+        assert status == "active"
+        assert remote_name.startswith("vpn-")
+        assert {"POST client", f"PUT client/{remote_name}"} <= panel_calls
+    assert admin_service_id != 1
