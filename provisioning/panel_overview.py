@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_WORKERS = 8
-INTERACTIVE_RETRY = RetryPolicy(attempts=1)
+# For an admin waiting on a page: one try, no backoff; the error is shown, never sat through.
+INTERACTIVE_RETRY = RetryPolicy(attempts=1, backoff=0, max_backoff=0, jitter=0)
 
 
 @dataclass(frozen=True)

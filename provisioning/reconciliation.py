@@ -7,9 +7,10 @@ Three kinds of finding (reliability class 13):
   (:func:`finding_delete_orphan`).
 - **ghost**: an active or suspended service whose client is missing on the panel. Reported only.
 - **drift**: the client's status disagrees with the service's. A suspended service whose client is
-  enabled is suspended on the panel again, once per finding (the one safe fix: it only takes away
-  access the customer is not entitled to). An active service whose client is disabled is reported
-  only: enabling access is an admin's decision.
+  enabled gets its suspend queued again, once per finding (the one safe fix: it only takes away
+  access the customer is not entitled to; the worker applies it through the service's outbox).
+  An active service whose client is disabled is reported only: enabling access is an admin's
+  decision.
 
 Reconciliation never deletes anything and never changes a service's status. Findings are upserted
 (one open finding per server, kind and client name), and resolved when no longer observed. A
@@ -38,7 +39,7 @@ from provisioning.models import (
 )
 from provisioning.module_log import ModuleLogRecorder
 from provisioning.panels import panel_client_for
-from vpnpanel import ClientStatus, PanelError, PanelNotFound, VpnClient
+from vpnpanel import PanelError, PanelNotFound, VpnClient
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ S = ServiceStatus
 K = FindingKind
 # Services that must have a client on the panel, in the status they have here.
 EXPECTED_ON_PANEL = frozenset({S.ACTIVE, S.SUSPENDED})
-FIX_RESUSPENDED = "re-suspended on the panel"
+FIX_RESUSPEND_QUEUED = "re-suspend queued"
 REPORT_LISTS = {K.ORPHAN: "orphans", K.GHOST: "ghosts", K.DRIFT: "drift"}
 
 
@@ -127,7 +128,7 @@ def reconcile_server(*, server_id: int) -> ReconciliationReport:
         seen.add((observation.kind, observation.remote_name))
         getattr(report, REPORT_LISTS[observation.kind]).append(observation.remote_name)
         if _needs_resuspend(observation, finding):
-            _resuspend(finding, observation, report, run_id)
+            _resuspend(finding, observation, report)
     report.resolved = _resolve_unseen(server, seen, now)
     logger.info("Reconciliation of %s: %s", server, report.summary)
     return report
@@ -289,43 +290,26 @@ def _needs_resuspend(observation: _Observation, finding: ReconciliationFinding) 
 
 
 def _resuspend(
-    finding: ReconciliationFinding,
-    observation: _Observation,
-    report: ReconciliationReport,
-    run_id: uuid.UUID,
+    finding: ReconciliationFinding, observation: _Observation, report: ReconciliationReport
 ) -> None:
-    """Disable the client of a suspended service, once per finding.
+    """Queue the disable of a suspended service's client, once per finding.
 
-    The service row is re-read under lock and kept locked across the PUT, so an unsuspend
-    requested meanwhile waits for us instead of being overwritten by a late disable.
+    The write itself goes through the service's outbox (``service_reapply_suspend``): the worker
+    does it under the service's lease, retries it, and parks it visibly if the panel refuses.
     """
+    service = observation.service
     with transaction.atomic():
-        locked = ReconciliationFinding.objects.select_for_update().get(pk=finding.pk)
-        service = Service.objects.select_for_update().get(pk=observation.service.pk)
-        if locked.fix_applied or locked.resolved_at is not None:
-            return
-        if service.status != S.SUSPENDED or service.pending_action:
-            return
-        recorder = _recorder(locked.server, service, run_id)
-        try:
-            with panel_client_for(locked.server, on_call=recorder) as panel:
-                panel.update_client(service.remote_name, status=ClientStatus.DISABLE)
-        except PanelError as exc:
-            report.fix_errors.append(f"{service.remote_name}: {exc}")
-            locked.detail = f"{observation.detail} Re-suspending failed: {exc}"
-            locked.save(update_fields=["detail"])
-            logger.warning("Could not re-suspend %s on %s: %s", service, locked.server, exc)
-            return
-        locked.fix_applied = FIX_RESUSPENDED
-        locked.save(update_fields=["fix_applied"])
-        services.service_event_record(
-            service=service,
-            actor=None,
-            action="reconcile_resuspended",
-            data={"finding": locked.pk, "server": locked.server_id},
+        claimed = ReconciliationFinding.objects.filter(
+            pk=finding.pk, fix_applied="", resolved_at__isnull=True
+        ).update(fix_applied=FIX_RESUSPEND_QUEUED)
+        queued = bool(claimed) and services.service_reapply_suspend(
+            service_id=service.pk, reason=f"reconciliation finding {finding.pk}"
         )
+        if not queued:
+            transaction.set_rollback(True)
+            return
     report.fixed.append(service.remote_name)
-    logger.warning("Re-suspended %s on %s (client was enabled)", service, locked.server)
+    logger.warning("Re-suspend of %s queued: its client was enabled on the panel", service)
 
 
 def _recorder(server: Server, service: Service | None, run_id: uuid.UUID) -> ModuleLogRecorder:

@@ -403,6 +403,23 @@ def _transition(
     _record(service, None, event, from_status, to_status, data or {})
 
 
+def service_reapply_suspend(*, service_id: int, reason: str) -> bool:
+    """Queue the disable of a suspended service's client again; False if the service moved on.
+
+    Reconciliation's one automatic fix goes through the outbox like every other panel write, so
+    the worker holds the service's lease while it disables the client and a later unsuspend can
+    never be overwritten by it.
+    """
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=service_id)
+        if service.status != S.SUSPENDED or service.pending_action:
+            return False
+        _queue(service, A.SUSPEND)
+        _record(service, None, "resuspend_requested", S.SUSPENDED, S.SUSPENDED, {"reason": reason})
+        service.save()
+    return True
+
+
 def service_clear_attention(*, service_id: int, actor: Any = None) -> Service:
     """An admin has dealt with what the flag pointed at (e.g. deleted an orphan on the panel)."""
     with transaction.atomic():

@@ -29,7 +29,7 @@ from provisioning.models import Server, Service, ServiceStatus, UsageSnapshot
 from provisioning.module_log import ModuleLogRecorder
 from provisioning.panels import panel_client_for
 from provisioning.services import ProvisioningError
-from vpnpanel import CallRecord, PanelError
+from vpnpanel import CallRecord, PanelError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +61,20 @@ class UsagePullSummary:
         return {"pulled": self.pulled, "failed": self.failed, "errors": self.errors}
 
 
-def service_usage_refresh(*, service_id: int, today: date | None = None) -> UsageSnapshot:
+def service_usage_refresh(
+    *, service_id: int, today: date | None = None, retry: RetryPolicy | None = None
+) -> UsageSnapshot:
     """Pull this month's traffic of one service now and store it (the admin's "Refresh now").
 
-    Raises :class:`ProvisioningError` when the service has no client, and the panel's
-    :class:`PanelError` (with ``transient``) when the panel cannot tell.
+    ``retry`` overrides the settings' policy: the admin page, where someone waits, passes a
+    single attempt. Raises :class:`ProvisioningError` when the service has no client, and the
+    panel's :class:`PanelError` (with ``transient``) when the panel cannot tell.
     """
     service = Service.objects.select_related("server").get(pk=service_id)
     if service.server is None or not service.remote_name:
         raise ProvisioningError("This service has no client on a panel.")
     year, month = current_month(today)
-    fetched = _fetch(service.server, service.remote_name, year, month)
+    fetched = _fetch(service.server, service.remote_name, year, month, retry=retry)
     _log_calls(service, fetched.calls, uuid.uuid4())
     if fetched.error is not None:
         raise fetched.error
@@ -160,11 +163,13 @@ class _Fetched:
     calls: list[CallRecord] = field(default_factory=list)
 
 
-def _fetch(server: Server, remote_name: str, year: int, month: int) -> _Fetched:
+def _fetch(
+    server: Server, remote_name: str, year: int, month: int, *, retry: RetryPolicy | None = None
+) -> _Fetched:
     """One month's totals of one client. HTTP only (safe in a thread); never raises PanelError."""
     fetched = _Fetched()
     try:
-        with panel_client_for(server, on_call=fetched.calls.append) as panel:
+        with panel_client_for(server, on_call=fetched.calls.append, retry=retry) as panel:
             days = panel.traffic(remote_name, year, month)
     except PanelError as exc:
         fetched.error = exc

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from provisioning.admin.common import PORTAL_ADMIN_CSS
-from provisioning.models import ModuleLogEntry
+from provisioning.models import ModuleLogEntry, Service
 
 
 def pretty_json(value: Any):
@@ -19,6 +19,53 @@ def pretty_json(value: Any):
         return "—"
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
     return format_html('<pre class="module-log-json">{}</pre>', text)
+
+
+class ServiceFilter(admin.SimpleListFilter):
+    """By service, without a list of every service: a number box, and the chosen one shown.
+
+    The service page links here with ``?service__id__exact=<pk>``; the only query this filter
+    adds is the chosen service's name, and only when one is chosen.
+    """
+
+    title = "service"
+    parameter_name = "service__id__exact"
+    template = "admin/provisioning/modulelogentry/service_filter.html"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        value = self.value()
+        if value is None:
+            return []
+        service_id = self.service_id()
+        if service_id is None:
+            return [(value, "not a service number")]
+        service = Service.objects.filter(pk=service_id).only("pk", "remote_name").first()
+        if service is None:
+            return [(value, f"#{service_id}: no such service")]
+        return [(value, f"#{service_id} {service.remote_name}".rstrip())]
+
+    def has_output(self) -> bool:
+        return True  # the number box shows even when no service is chosen
+
+    def service_id(self) -> int | None:
+        value = self.value()
+        return int(value) if value and value.isascii() and value.isdigit() else None
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() is None:
+            return queryset
+        service_id = self.service_id()
+        return queryset.filter(service_id=service_id) if service_id else queryset.none()
+
+    def choices(self, changelist):
+        # The box submits a GET form: every other active parameter rides along as hidden inputs.
+        self.hidden_params = [
+            (name, value)
+            for name, values in changelist.filter_params.items()
+            if name != self.parameter_name
+            for value in values
+        ]
+        yield from super().choices(changelist)
 
 
 @admin.register(ModuleLogEntry)
@@ -35,7 +82,13 @@ class ModuleLogEntryAdmin(admin.ModelAdmin):
         "duration",
         "attempt",
     )
-    list_filter = ("outcome", "action", "server", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "outcome",
+        "action",
+        "server",
+        ServiceFilter,
+        ("created_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("server", "service")
     search_fields = ("path", "error", "service__remote_name")
     search_help_text = "Path, error text or the service's client name on the panel."

@@ -18,6 +18,12 @@ from provisioning.models import LIVE_STATUSES, Server, ServerGroup
 from provisioning.panel_overview import server_test_connection
 
 API_TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
+# Where the token is sent: changing any of these needs the token entered again.
+ADDRESS_FIELDS = ("hostname", "ip_address", "port", "secure")
+ADDRESS_CHANGED_MESSAGE = (
+    "Enter the API token again: the panel's address changed, and the stored token is only ever "
+    "sent to the address it was entered for."
+)
 
 
 class ServerAdminForm(forms.ModelForm):
@@ -29,7 +35,7 @@ class ServerAdminForm(forms.ModelForm):
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Bearer token from the panel's Profile → API Tokens. Leave empty to keep the "
-        "stored token.",
+        "stored token, unless you change the address: the token must then be entered again.",
     )
 
     class Meta:
@@ -52,17 +58,39 @@ class ServerAdminForm(forms.ModelForm):
             raise forms.ValidationError(
                 "The token contains spaces, line breaks or characters a panel never issues."
             )
-        if token:
-            return token
-        if self.instance.pk:
-            return self.instance.api_token
-        raise forms.ValidationError("Paste the panel's API token.")
+        return token
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if not cleaned.get("hostname") and not cleaned.get("ip_address"):
             raise forms.ValidationError("Give the panel's host name or its IP address.")
+        if "api_token" in cleaned and not cleaned["api_token"]:
+            self._keep_stored_token(cleaned)
         return cleaned
+
+    def _keep_stored_token(self, cleaned: dict) -> None:
+        """An empty token field keeps the stored token, but only for the address it was entered for.
+
+        Otherwise anyone allowed to edit a server could point it at a listener of their own and
+        press Test connection to receive the Bearer token.
+        """
+        if not self.instance.pk:
+            self.add_error("api_token", "Paste the panel's API token.")
+        elif self.address_changed(cleaned):
+            self.add_error("api_token", ADDRESS_CHANGED_MESSAGE)
+        else:
+            cleaned["api_token"] = self.instance.api_token
+
+    def address_changed(self, cleaned: dict) -> bool:
+        """Whether the submitted address differs from the stored one (a field in error counts).
+
+        ``self.instance`` still holds the stored values: the form copies its data onto the
+        instance only after ``clean``.
+        """
+        return any(
+            name not in cleaned or (cleaned[name] or None) != (getattr(self.instance, name) or None)
+            for name in ADDRESS_FIELDS
+        )
 
 
 class ServerInline(admin.TabularInline):

@@ -25,6 +25,7 @@ from portal.accounts.models import Customer
 from provisioning import services
 from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
 from provisioning.models import Product, Service, ServiceAction, ServiceStatus
+from provisioning.panel_overview import INTERACTIVE_RETRY
 from provisioning.selectors import (
     attention_counts,
     findings_open,
@@ -357,12 +358,12 @@ class ServiceAdmin(admin.ModelAdmin):
         )
 
     def refresh_usage_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """POST only: pull this month's traffic of the service from its panel now."""
+        """POST only: pull this month's traffic of the service from its panel now, in one try."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         service = self._service_or_404(request, object_id)
         try:
-            snapshot = service_usage_refresh(service_id=service.pk)
+            snapshot = service_usage_refresh(service_id=service.pk, retry=INTERACTIVE_RETRY)
         except (services.ProvisioningError, PanelError) as exc:
             self.message_user(request, f"Usage could not be refreshed: {exc}", messages.ERROR)
         else:

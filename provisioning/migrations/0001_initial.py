@@ -11,189 +11,475 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServerGroup',
+            name="ServerGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Server',
+            name="Server",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('hostname', models.CharField(blank=True, help_text="The panel's host name, e.g. vpn-fra.example.com.", max_length=253)),
-                ('ip_address', models.GenericIPAddressField(blank=True, help_text='Used when the host name is empty.', null=True, verbose_name='IP address')),
-                ('port', models.PositiveIntegerField(blank=True, help_text="Empty for 443 (secure) or 80. The panel's own default port is 8098.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(65535)])),
-                ('secure', models.BooleanField(default=True, help_text="Use HTTPS and verify the panel's TLS certificate.")),
-                ('api_token', portal.core.fields.EncryptedTextField(help_text="Bearer token from the panel's Profile → API Tokens.", verbose_name='API token')),
-                ('max_accounts', models.PositiveIntegerField(blank=True, help_text="Deploy at most this many services here, below the panel's licence slots. Empty: the panel's slots are the only limit.", null=True, verbose_name='local account cap')),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='servers', to='provisioning.servergroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "hostname",
+                    models.CharField(
+                        blank=True,
+                        help_text="The panel's host name, e.g. vpn-fra.example.com.",
+                        max_length=253,
+                    ),
+                ),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(
+                        blank=True,
+                        help_text="Used when the host name is empty.",
+                        null=True,
+                        verbose_name="IP address",
+                    ),
+                ),
+                (
+                    "port",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty for 443 (secure) or 80. The panel's own default port is 8098.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(65535),
+                        ],
+                    ),
+                ),
+                (
+                    "secure",
+                    models.BooleanField(
+                        default=True, help_text="Use HTTPS and verify the panel's TLS certificate."
+                    ),
+                ),
+                (
+                    "api_token",
+                    portal.core.fields.EncryptedTextField(
+                        help_text="Bearer token from the panel's Profile → API Tokens.",
+                        verbose_name="API token",
+                    ),
+                ),
+                (
+                    "max_accounts",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Deploy at most this many services here, below the panel's licence slots. Empty: the panel's slots are the only limit.",
+                        null=True,
+                        verbose_name="local account cap",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="servers",
+                        to="provisioning.servergroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('settings', models.JSONField(blank=True, default=dict, validators=[provisioning.models.validate_product_settings])),
-                ('license_key', portal.core.fields.EncryptedTextField(blank=True, help_text='PUQVPNCP module licence key; stored encrypted.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='provisioning.servergroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "settings",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        validators=[provisioning.models.validate_product_settings],
+                    ),
+                ),
+                (
+                    "license_key",
+                    portal.core.fields.EncryptedTextField(
+                        blank=True, help_text="PUQVPNCP module licence key; stored encrypted."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="provisioning.servergroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(blank=True, max_length=64)),
-                ('remote_name', models.CharField(blank=True, max_length=128, verbose_name='client name on the panel')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('provisioning', 'Provisioning'), ('active', 'Active'), ('suspended', 'Suspended'), ('terminated', 'Terminated'), ('failed', 'Failed')], default='pending', max_length=20)),
-                ('pending_action', models.CharField(blank=True, choices=[('create', 'Create'), ('suspend', 'Suspend'), ('unsuspend', 'Unsuspend'), ('terminate', 'Terminate'), ('change_package', 'Change package')], max_length=20)),
-                ('action_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('action_due_at', models.DateTimeField(blank=True, help_text='When the pending action should next run (backoff).', null=True)),
-                ('action_token', models.UUIDField(blank=True, editable=False, null=True)),
-                ('action_started_at', models.DateTimeField(blank=True, null=True)),
-                ('action_attempts', models.PositiveIntegerField(default=0)),
-                ('action_failed_at', models.DateTimeField(blank=True, null=True)),
-                ('create_posted_at', models.DateTimeField(blank=True, editable=False, help_text="When the create was last sent under remote_name: from then on a client of that name on the server is this service's (a lost response), never before.", null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('needs_attention', models.BooleanField(default=False)),
-                ('attention_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('suspended_at', models.DateTimeField(blank=True, null=True)),
-                ('terminated_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='accounts.customer')),
-                ('pending_product', models.ForeignKey(blank=True, help_text='The product a queued change of package moves to, once the panel has it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='provisioning.product')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='provisioning.product')),
-                ('server', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='services', to='provisioning.server')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(blank=True, max_length=64)),
+                (
+                    "remote_name",
+                    models.CharField(
+                        blank=True, max_length=128, verbose_name="client name on the panel"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("provisioning", "Provisioning"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("terminated", "Terminated"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "pending_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("create", "Create"),
+                            ("suspend", "Suspend"),
+                            ("unsuspend", "Unsuspend"),
+                            ("terminate", "Terminate"),
+                            ("change_package", "Change package"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("action_requested_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "action_due_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When the pending action should next run (backoff).",
+                        null=True,
+                    ),
+                ),
+                ("action_token", models.UUIDField(blank=True, editable=False, null=True)),
+                ("action_started_at", models.DateTimeField(blank=True, null=True)),
+                ("action_attempts", models.PositiveIntegerField(default=0)),
+                ("action_failed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "create_posted_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When the create was last sent under remote_name: from then on a client of that name on the server is this service's (a lost response), never before.",
+                        null=True,
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("needs_attention", models.BooleanField(default=False)),
+                ("attention_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("suspended_at", models.DateTimeField(blank=True, null=True)),
+                ("terminated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="accounts.customer",
+                    ),
+                ),
+                (
+                    "pending_product",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The product a queued change of package moves to, once the panel has it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="provisioning.product",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="provisioning.product",
+                    ),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="provisioning.server",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-id',),
+                "ordering": ("-id",),
             },
         ),
         migrations.CreateModel(
-            name='ReconciliationFinding',
+            name="ReconciliationFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('orphan', 'Orphan (client without a live service)'), ('ghost', 'Ghost (service without a client)'), ('drift', 'Status drift')], max_length=10)),
-                ('remote_name', models.CharField(max_length=128)),
-                ('detail', models.TextField(blank=True)),
-                ('fix_applied', models.CharField(blank=True, max_length=100)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('server', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='provisioning.server')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='provisioning.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("orphan", "Orphan (client without a live service)"),
+                            ("ghost", "Ghost (service without a client)"),
+                            ("drift", "Status drift"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("remote_name", models.CharField(max_length=128)),
+                ("detail", models.TextField(blank=True)),
+                ("fix_applied", models.CharField(blank=True, max_length=100)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "server",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="findings",
+                        to="provisioning.server",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="findings",
+                        to="provisioning.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-last_seen_at',),
+                "ordering": ("-last_seen_at",),
             },
         ),
         migrations.CreateModel(
-            name='ModuleLogEntry',
+            name="ModuleLogEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=50)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.CharField(max_length=300)),
-                ('request', models.JSONField(blank=True, null=True)),
-                ('response', models.JSONField(blank=True, null=True)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('duration_ms', models.FloatField(default=0)),
-                ('outcome', models.CharField(choices=[('ok', 'OK'), ('error', 'Error')], max_length=10)),
-                ('error', models.TextField(blank=True)),
-                ('attempt', models.PositiveSmallIntegerField(default=1)),
-                ('correlation_id', models.UUIDField(db_index=True, default=uuid.uuid4)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('server', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='log_entries', to='provisioning.server')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='log_entries', to='provisioning.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=50)),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.CharField(max_length=300)),
+                ("request", models.JSONField(blank=True, null=True)),
+                ("response", models.JSONField(blank=True, null=True)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("duration_ms", models.FloatField(default=0)),
+                (
+                    "outcome",
+                    models.CharField(choices=[("ok", "OK"), ("error", "Error")], max_length=10),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("attempt", models.PositiveSmallIntegerField(default=1)),
+                ("correlation_id", models.UUIDField(db_index=True, default=uuid.uuid4)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "server",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="log_entries",
+                        to="provisioning.server",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="log_entries",
+                        to="provisioning.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'module log entry',
-                'verbose_name_plural': 'module log',
-                'ordering': ('-created_at', '-id'),
+                "verbose_name": "module log entry",
+                "verbose_name_plural": "module log",
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='ServiceEvent',
+            name="ServiceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=50)),
-                ('from_status', models.CharField(blank=True, max_length=20)),
-                ('to_status', models.CharField(blank=True, max_length=20)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='provisioning.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=50)),
+                ("from_status", models.CharField(blank=True, max_length=20)),
+                ("to_status", models.CharField(blank=True, max_length=20)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="provisioning.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='UsageSnapshot',
+            name="UsageSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('month', models.PositiveSmallIntegerField()),
-                ('download_bytes', models.BigIntegerField(default=0)),
-                ('upload_bytes', models.BigIntegerField(default=0)),
-                ('pulled_at', models.DateTimeField()),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='usage', to='provisioning.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("month", models.PositiveSmallIntegerField()),
+                ("download_bytes", models.BigIntegerField(default=0)),
+                ("upload_bytes", models.BigIntegerField(default=0)),
+                ("pulled_at", models.DateTimeField()),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="usage",
+                        to="provisioning.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-year', '-month'),
+                "ordering": ("-year", "-month"),
             },
         ),
         migrations.AddConstraint(
-            model_name='server',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('hostname', ''), _negated=True), ('ip_address__isnull', False), _connector='OR'), name='server_has_hostname_or_ip'),
+            model_name="server",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("hostname", ""), _negated=True),
+                    ("ip_address__isnull", False),
+                    _connector="OR",
+                ),
+                name="server_has_hostname_or_ip",
+            ),
         ),
         migrations.AddIndex(
-            model_name='service',
-            index=models.Index(fields=['pending_action', 'action_due_at'], name='provisionin_pending_c0e2c5_idx'),
+            model_name="service",
+            index=models.Index(
+                fields=["pending_action", "action_due_at"], name="provisionin_pending_c0e2c5_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='service',
-            index=models.Index(fields=['status'], name='provisionin_status_3c2793_idx'),
+            model_name="service",
+            index=models.Index(fields=["status"], name="provisionin_status_3c2793_idx"),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.UniqueConstraint(condition=models.Q(('remote_name', ''), _negated=True), fields=('remote_name',), name='service_remote_name_unique'),
+            model_name="service",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("remote_name", ""), _negated=True),
+                fields=("remote_name",),
+                name="service_remote_name_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reconciliationfinding',
-            constraint=models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('server', 'kind', 'remote_name'), name='one_open_finding_per_client'),
+            model_name="reconciliationfinding",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resolved_at__isnull", True)),
+                fields=("server", "kind", "remote_name"),
+                name="one_open_finding_per_client",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usagesnapshot',
-            constraint=models.UniqueConstraint(fields=('service', 'year', 'month'), name='usage_per_month'),
+            model_name="usagesnapshot",
+            constraint=models.UniqueConstraint(
+                fields=("service", "year", "month"), name="usage_per_month"
+            ),
         ),
     ]

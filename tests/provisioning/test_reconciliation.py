@@ -17,7 +17,11 @@ from provisioning.models import (
     ServiceAction,
     ServiceStatus,
 )
-from provisioning.reconciliation import finding_delete_orphan, reconcile_server
+from provisioning.reconciliation import (
+    FIX_RESUSPEND_QUEUED,
+    finding_delete_orphan,
+    reconcile_server,
+)
 from tests.provisioning.conftest import settled, wait_for_service
 from vpnpanel import PanelClient
 
@@ -50,10 +54,9 @@ def open_findings(server, **filters):
     )
 
 
-def resuspend_puts(service: Service) -> int:
-    return ModuleLogEntry.objects.filter(
-        service=service, action="reconcile", method="PUT", outcome="ok"
-    ).count()
+def resuspends(service: Service) -> int:
+    """Re-suspends queued by reconciliation (the worker then disables the client)."""
+    return service.events.filter(action="resuspend_requested").count()
 
 
 def test_client_deleted_behind_our_back_is_reported_as_a_ghost(active_service, simulator):
@@ -110,13 +113,21 @@ def test_enabled_client_of_a_suspended_service_is_suspended_again_once(active_se
     panel.update_client(service.remote_name, status="enable")
 
     report = reconcile_server(server_id=service.server_id)
+    service = wait_for_service(service, settled)
 
     assert (report.drift, report.fixed) == ([service.remote_name], [service.remote_name])
+    assert service.status == ServiceStatus.SUSPENDED
     assert not panel.get_client(service.remote_name).is_enabled
     [finding] = open_findings(service.server)
     assert finding.kind == FindingKind.DRIFT
-    assert finding.fix_applied
-    assert service.events.filter(action="reconcile_resuspended").count() == 1
+    assert finding.fix_applied == FIX_RESUSPEND_QUEUED
+    assert resuspends(service) == 1
+    assert (
+        ModuleLogEntry.objects.filter(
+            service=service, action="suspend", method="PUT", outcome="ok"
+        ).count()
+        == 2
+    )  # the admin's suspend and the re-suspend
 
     # Someone enables it again: still reported on the same finding, but the fix is not repeated.
     panel.update_client(service.remote_name, status="enable")
@@ -124,29 +135,81 @@ def test_enabled_client_of_a_suspended_service_is_suspended_again_once(active_se
     assert (again.drift, again.fixed) == ([service.remote_name], [])
     assert panel.get_client(service.remote_name).is_enabled
     assert [f.pk for f in open_findings(service.server)] == [finding.pk]
-    assert resuspend_puts(service) == 1
+    assert resuspends(service) == 1
 
     # Once the panel agrees with us, the finding resolves; nothing new is opened or applied.
     panel.update_client(service.remote_name, status="disable")
     last = reconcile_server(server_id=service.server_id)
     assert (last.drift, last.resolved) == ([], 1)
     assert open_findings(service.server) == []
-    assert resuspend_puts(service) == 1
+    assert resuspends(service) == 1
     assert ReconciliationFinding.objects.filter(server=service.server).count() == 1
 
 
-def test_fixed_drift_resolves_on_the_next_run_without_a_second_put(active_service, panel):
+def test_fixed_drift_resolves_on_the_next_run_without_a_second_fix(active_service, panel):
     service = request(active_service, ServiceAction.SUSPEND)
     panel.update_client(service.remote_name, status="enable")
 
     reconcile_server(server_id=service.server_id)
+    wait_for_service(service, settled)
     second = reconcile_server(server_id=service.server_id)
 
     assert (second.drift, second.fixed, second.resolved) == ([], [], 1)
     finding = ReconciliationFinding.objects.get(server=service.server)
     assert finding.resolved_at is not None
-    assert finding.fix_applied
-    assert resuspend_puts(service) == 1
+    assert finding.fix_applied == FIX_RESUSPEND_QUEUED
+    assert resuspends(service) == 1
+
+
+@pytest.fixture
+def suspended_but_enabled(live_worker, simulator, customer, server_for, product_for) -> Service:
+    """A suspended service whose client is enabled on the panel: drift the run re-suspends."""
+    server = server_for(simulator)
+    simulator.knob("POST", "clients", {"name": "vpn-drifted", "network_name": "office"})
+    return Service.objects.create(
+        customer=customer,
+        product=product_for((server, "office")),
+        server=server,
+        network="office",
+        remote_name="vpn-drifted",
+        status=ServiceStatus.SUSPENDED,
+    )
+
+
+def test_the_resuspend_goes_through_the_outbox_so_an_unsuspend_cannot_be_overwritten(
+    suspended_but_enabled, simulator, panel
+):
+    service = suspended_but_enabled
+    simulator.knob("POST", "faults", {"latency_ms": 300})
+
+    report = reconcile_server(server_id=service.server_id)
+    service.refresh_from_db()
+    with pytest.raises(services.ProvisioningError, match="still in progress"):
+        services.service_request_action(service_id=service.pk, action=ServiceAction.UNSUSPEND)
+
+    assert report.fixed == [service.remote_name]
+    assert service.pending_action == ServiceAction.SUSPEND
+    assert wait_for_service(service, settled).status == ServiceStatus.SUSPENDED
+    assert not panel.get_client(service.remote_name).is_enabled
+
+
+def test_a_refused_resuspend_is_parked_visibly_and_not_repeated(
+    suspended_but_enabled, simulator, panel
+):
+    service = suspended_but_enabled
+    rule = {"method": "PUT", "path": f"^client/{service.remote_name}$", "status": 422}
+    simulator.knob("POST", "faults", {"rules": [{**rule, "message": "Panel said no"}]})
+
+    reconcile_server(server_id=service.server_id)
+    service = wait_for_service(service, settled)
+    again = reconcile_server(server_id=service.server_id)
+
+    assert service.action_parked
+    assert service.pending_action == ServiceAction.SUSPEND
+    assert "Panel said no" in service.last_error
+    assert again.fixed == []
+    assert resuspends(service) == 1
+    assert panel.get_client(service.remote_name).is_enabled
 
 
 def test_disabled_client_of_an_active_service_is_reported_not_enabled(active_service, panel):

@@ -58,13 +58,13 @@ def test_admin_server_form_never_renders_the_token(admin_client, server):
 def test_admin_edit_with_empty_token_keeps_the_stored_one(admin_client, server):
     response = admin_client.post(
         f"/admin/provisioning/server/{server.pk}/change/",
-        {"name": "fra", "hostname": "vpn-fra2.example.com", "secure": "on", "api_token": "",
+        {"name": "fra-2", "hostname": "vpn-fra.example.com", "secure": "on", "api_token": "",
          "enabled": "on"},
     )  # fmt: skip
 
     assert response.status_code == 302
     server.refresh_from_db()
-    assert server.hostname == "vpn-fra2.example.com"
+    assert server.name == "fra-2"
     assert server.api_token == TOKEN
 
 

@@ -75,9 +75,16 @@ def make_rows(customer_factory) -> Callable[[str, int], None]:
         )
 
     def attention() -> Service:
+        """A failed, flagged service and two open findings: both lists of the page grow."""
         row = service()
         Service.objects.filter(pk=row.pk).update(
             status=ServiceStatus.FAILED, needs_attention=True, action_failed_at=timezone.now()
+        )
+        ReconciliationFinding.objects.create(
+            server=row.server, service=row, kind=FindingKind.GHOST, remote_name=row.remote_name
+        )
+        ReconciliationFinding.objects.create(
+            server=row.server, kind=FindingKind.ORPHAN, remote_name=f"stray-{unique()}"
         )
         return row
 
@@ -125,3 +132,35 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_client, make_rows,
     with_twenty = queries_for(admin_client, url)
 
     assert with_twenty == with_two
+
+
+def test_attention_page_lists_the_added_services_and_findings(admin_client, make_rows):
+    make_rows("attention", 3)
+
+    response = admin_client.get(reverse("admin:provisioning_service_attention"))
+
+    assert (len(response.context["services"]), len(response.context["findings"])) == (3, 6)
+
+
+def test_module_log_filtered_by_service_costs_the_same_for_2_rows_as_for_20(
+    admin_client, make_rows
+):
+    make_rows("modulelogentry", 1)
+    entry = ModuleLogEntry.objects.get()
+    url = f"{reverse('admin:provisioning_modulelogentry_changelist')}?service__id__exact="
+    url += str(entry.service_id)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            ModuleLogEntry.objects.create(
+                server=entry.server, service=entry.service, action="usage", path="x", outcome="ok"
+            )
+
+    add(1)
+    admin_client.get(url)
+    with_two = queries_for(admin_client, url)
+    add(18)
+    with_twenty = queries_for(admin_client, url)
+
+    assert with_twenty == with_two
+    assert admin_client.get(url).context["cl"].result_count == 20

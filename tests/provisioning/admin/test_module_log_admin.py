@@ -70,6 +70,58 @@ def test_filters_by_outcome_and_action(admin_client):
     assert [row.pk for row in response.context["cl"].result_list] == [failed.pk]
 
 
+def service_filter(response):
+    [spec] = [spec for spec in response.context["cl"].filter_specs if spec.title == "service"]
+    return spec
+
+
+def test_filters_by_service_without_listing_every_service(admin_client, service_factory):
+    mine = service_factory(remote_name="vpn-mine")
+    other = service_factory(remote_name="vpn-other")
+    failed = entry(service=mine, outcome="error")
+    entry(service=mine, outcome="ok")
+    entry(service=other, outcome="error")
+    entry(outcome="error")
+
+    unfiltered = admin_client.get(reverse(CHANGELIST))
+    response = admin_client.get(
+        reverse(CHANGELIST), {"service__id__exact": mine.pk, "outcome__exact": "error"}
+    )
+
+    assert service_filter(unfiltered).lookup_choices == []  # no dropdown of every service
+    assert [row.pk for row in response.context["cl"].result_list] == [failed.pk]
+    cl = response.context["cl"]
+    [chosen] = [c for c in service_filter(response).choices(cl) if c["selected"]]
+    assert chosen["display"] == f"#{mine.pk} vpn-mine"
+    html = response.content.decode()
+    assert '<input type="hidden" name="outcome__exact" value="error">' in html  # kept by the box
+    assert f'name="service__id__exact" value="{mine.pk}"' in html
+
+
+def test_service_filter_with_a_bad_or_unknown_number_shows_nothing(admin_client, service_factory):
+    entry(service=service_factory(remote_name="vpn-1"))
+
+    for value, shown in (("abc", "not a service number"), ("999999", "no such service")):
+        response = admin_client.get(reverse(CHANGELIST), {"service__id__exact": value})
+
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == []
+        assert shown in response.content.decode()
+
+
+def test_service_page_links_to_all_its_panel_calls(admin_client, service_factory):
+    service = service_factory(remote_name="vpn-linked")
+    rows = {entry(service=service).pk for _ in range(3)}
+    entry(service=service_factory(remote_name="vpn-unrelated"))
+
+    page = admin_client.get(reverse("admin:provisioning_service_change", args=[service.pk]))
+    link = f"{reverse(CHANGELIST)}?service__id__exact={service.pk}"
+    listed = admin_client.get(link)
+
+    assert f'href="{link}">see all</a>' in page.content.decode()
+    assert {row.pk for row in listed.context["cl"].result_list} == rows
+
+
 def test_nobody_adds_or_deletes_log_rows_by_hand(admin_client):
     row = entry()
 

@@ -1,8 +1,10 @@
-"""The service page's "Metric statistics" block and its Refresh now button (a POST)."""
+"""The service page's "Metric statistics" block and its Refresh now button (a POST): one try,
+the error shown at once; the background task retries the same error instead."""
 
 import pytest
 
-from provisioning.models import Product, ServiceStatus, UsageSnapshot
+from provisioning import tasks
+from provisioning.models import Product, Service, ServiceStatus, UsageSnapshot
 from provisioning.usage import bytes_to_gb
 from vpnpanel import PanelClient
 
@@ -61,3 +63,31 @@ def test_refresh_now_with_the_panel_down_shows_the_error(admin_client, metered_s
 
     assert "Usage could not be refreshed" in response.content.decode()
     assert not UsageSnapshot.objects.exists()
+
+
+def traffic_calls(simulator, service: Service) -> int:
+    prefix = f"/api/v1/client/{service.remote_name}/traffic/"
+    return sum(1 for c in simulator.knob("GET", "calls") if c["path"].startswith(prefix))
+
+
+def test_refresh_now_tries_the_panel_once_and_shows_its_error(
+    admin_client, metered_service, simulator
+):
+    simulator.knob("POST", "faults", {"html_error_next": 1})  # a proxy's 502 page, once
+
+    response = admin_client.post(
+        f"/admin/provisioning/service/{metered_service.pk}/refresh-usage/", follow=True
+    )
+
+    assert "Usage could not be refreshed" in response.content.decode()
+    assert traffic_calls(simulator, metered_service) == 1
+    assert not UsageSnapshot.objects.exists()
+
+
+def test_usage_task_retries_the_same_error_and_stores_the_usage(metered_service, simulator):
+    simulator.knob("POST", "faults", {"html_error_next": 1})
+
+    tasks.refresh_service_usage.apply(args=[metered_service.pk]).get()
+
+    assert traffic_calls(simulator, metered_service) == 2
+    assert UsageSnapshot.objects.filter(service=metered_service).exists()
