@@ -12,6 +12,7 @@ from django.db import connection
 from portal.accounts.models import Customer
 from provisioning.models import Product, Server, ServerGroup, Service
 from tests.workers import celery_worker
+from vpnpanel import PanelClient
 
 
 def _worker_database_url() -> str:
@@ -37,6 +38,12 @@ def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
         concurrency=2,
     ) as queue:
         yield queue
+
+
+@pytest.fixture
+def panel(simulator) -> PanelClient:
+    """The test's own client of the simulator, to set up and inspect the panel's state."""
+    return PanelClient(simulator.url, simulator.token)
 
 
 @pytest.fixture

@@ -11,14 +11,8 @@ from django.utils import timezone
 from provisioning import services, tasks
 from provisioning.models import Service, ServiceAction, ServiceStatus
 from tests.provisioning.conftest import settled, wait_for_service
-from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def panel(simulator) -> PanelClient:
-    return PanelClient(simulator.url, simulator.token)
 
 
 @pytest.fixture

@@ -23,14 +23,8 @@ from provisioning.reconciliation import (
     reconcile_server,
 )
 from tests.provisioning.conftest import settled, wait_for_service
-from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def panel(simulator) -> PanelClient:
-    return PanelClient(simulator.url, simulator.token)
 
 
 @pytest.fixture

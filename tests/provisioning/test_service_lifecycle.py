@@ -5,14 +5,8 @@ import pytest
 from provisioning import services
 from provisioning.models import ModuleLogEntry, ServiceAction, ServiceStatus
 from tests.provisioning.conftest import settled, wait_for_service
-from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def panel(simulator) -> PanelClient:
-    return PanelClient(simulator.url, simulator.token)
 
 
 def test_create_provisions_a_capped_client_and_activates_the_service(

@@ -12,14 +12,8 @@ from django.utils import timezone
 
 from provisioning import services
 from provisioning.models import Service, ServiceAction, ServiceStatus
-from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def panel(simulator) -> PanelClient:
-    return PanelClient(simulator.url, simulator.token)
 
 
 @pytest.fixture
