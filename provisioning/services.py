@@ -224,6 +224,15 @@ def retry_countdown(attempt: int, retry_after: float | None = None) -> float:
     return countdown
 
 
+def _maybe_created_warning(service: Service) -> str:
+    if service.pending_action != A.CREATE or service.create_posted_at is None:
+        return ""
+    return (
+        f"The last create of {service.remote_name!r} on {service.server} may have reached the "
+        "panel: check for that client there, or retry this service to adopt it."
+    )
+
+
 def _retry_later(claim: Claim, error: str, *, retry_after: float | None = None) -> None:
     """Release the lease and schedule the next run, or park once this request's runs are spent.
 
@@ -232,12 +241,7 @@ def _retry_later(claim: Claim, error: str, *, retry_after: float | None = None) 
     """
     service = claim.service
     if service.action_attempts > settings.PROVISIONING_MAX_RETRIES:
-        attention = ""
-        if service.pending_action == A.CREATE and service.create_posted_at is not None:
-            attention = (
-                f"The last create of {service.remote_name!r} on {service.server} may have reached "
-                "the panel: check for that client there, or retry this service to adopt it."
-            )
+        attention = _maybe_created_warning(service)
         _park(
             claim, f"Gave up after {service.action_attempts} attempts: {error}", attention=attention
         )
@@ -275,6 +279,14 @@ def _claim(service_id: int) -> Claim | None:
         if service is None or not service.pending_action or service.action_parked:
             return None
         if _lease_is_fresh(service) or _not_yet_due(service):
+            return None
+        if service.action_attempts > settings.PROVISIONING_MAX_RETRIES:
+            _park_locked(
+                service,
+                f"The worker stopped {service.action_attempts} times while running this action "
+                "(killed or crashed) without a result.",
+                attention=_maybe_created_warning(service),
+            )
             return None
         service.action_token = uuid.uuid4()
         service.action_started_at = timezone.now()
@@ -492,6 +504,7 @@ def _provision(claim: Claim) -> None:
     service.network = client.network_name or service.network
     panel = _panel(claim, service.server)
     product_settings = service.product.typed_settings
+    _hold_lease(claim)
     try:
         panel.update_client(
             service.remote_name,
@@ -570,23 +583,50 @@ def _post_client(
     """
     service = claim.service
     for _ in range(MAX_RENAMES):
+        if not posted_here_before and _exists_on_panel(panel, service.remote_name):
+            _rename(claim)
+            continue
         _update_claimed(claim, create_posted_at=timezone.now())
         try:
             return panel.create_client(network_name=network, name=service.remote_name)
         except PanelRejected as exc:
             if exc.api_message != NAME_IN_USE:
+                _update_claimed(claim, create_posted_at=None)
                 raise
             if posted_here_before:
                 with contextlib.suppress(PanelNotFound):
                     return panel.get_client(service.remote_name)
             posted_here_before = False
-            name = deduplicated(service.remote_name, _name_is_taken)
-            _update_claimed(claim, remote_name=name, create_posted_at=None)
+            _rename(claim)
+        except PanelError as exc:
+            if not exc.maybe_applied:
+                _update_claimed(claim, create_posted_at=None)
+            raise
     raise ProvisioningError(f"No free client name after {MAX_RENAMES} tries on {panel.label}.")
+
+
+def _exists_on_panel(panel: PanelClient, name: str) -> bool:
+    try:
+        panel.get_client(name)
+    except PanelNotFound:
+        return False
+    return True
+
+
+def _rename(claim: Claim) -> None:
+    """The next free ``-1``, ``-2``, … name; another service taking it first just moves us on."""
+    name = deduplicated(claim.service.remote_name, _name_is_taken)
+    with contextlib.suppress(IntegrityError), transaction.atomic():
+        _update_claimed(claim, remote_name=name, create_posted_at=None)
 
 
 def _name_is_taken(name: str) -> bool:
     return Service.objects.filter(remote_name=name).exists()
+
+
+def _hold_lease(claim: Claim) -> None:
+    """Renew the lease before a panel write, or stop: a worker that lost it must not write."""
+    _update_claimed(claim, action_started_at=timezone.now())
 
 
 def _update_claimed(claim: Claim, **fields: Any) -> None:
@@ -638,6 +678,7 @@ def _roll_back_create(claim: Claim, panel: PanelClient, cause: PanelError) -> No
     """Bandwidth could not be applied: delete the uncapped client so it is never billed."""
     name = claim.service.remote_name
     reason = f"Bandwidth could not be applied ({cause})"
+    _hold_lease(claim)
     try:
         panel.delete_client(name)
     except PanelNotFound:
@@ -659,6 +700,7 @@ def _roll_back_create(claim: Claim, panel: PanelClient, cause: PanelError) -> No
 def _set_panel_status(claim: Claim) -> None:
     service = _provisioned(claim)
     suspend = service.pending_action == A.SUSPEND
+    _hold_lease(claim)
     _panel(claim, service.server).update_client(
         service.remote_name, status=ClientStatus.DISABLE if suspend else ClientStatus.ENABLE
     )
@@ -671,6 +713,7 @@ def _set_panel_status(claim: Claim) -> None:
 def _terminate(claim: Claim) -> None:
     service = claim.service
     if service.server is not None and service.create_posted_at is not None:
+        _hold_lease(claim)
         with contextlib.suppress(PanelNotFound):
             _panel(claim, service.server).delete_client(service.remote_name)
     _finish(claim, to_status=S.TERMINATED, event="terminated", resolves_attention=True)
@@ -680,6 +723,7 @@ def _apply_bandwidth(claim: Claim) -> None:
     service = _provisioned(claim)
     product = service.pending_product or service.product
     product_settings = product.typed_settings
+    _hold_lease(claim)
     _panel(claim, service.server).update_client(
         service.remote_name,
         b_download=product_settings.download_mbps,

@@ -170,3 +170,90 @@ def test_countdowns_back_off_stay_capped_and_honour_retry_after():
     assert all(c <= 60 for c in (services.retry_countdown(20) for _ in range(50)))
     assert services.retry_countdown(1, retry_after=45) >= 45
     assert services.retry_countdown(1, retry_after=600) == 60
+
+
+def test_a_post_that_failed_before_reaching_the_panel_never_leads_to_a_takeover(
+    simulator, panel, customer, server_for, product_for
+):
+    server = server_for(simulator)
+    product = product_for((server, "office"), client_name_rule="c{client_id}")
+    foreign = panel.create_client(network_name="office", name=f"c{customer.pk}")
+    service = _pending(customer, product)
+    refuse_once = {"method": "POST", "path": "^client$", "count": 1, "status": 503}
+    simulator.knob("POST", "faults", {"rules": [{**refuse_once, "message": "Busy"}]})
+
+    with pytest.raises(services.ProvisioningRetry):
+        services.service_run_pending_action(service_id=service.pk)
+    service.refresh_from_db()
+    posted_after_refusal = service.create_posted_at
+    _make_due(service)
+    services.service_run_pending_action(service_id=service.pk)
+
+    service.refresh_from_db()
+    assert posted_after_refusal is None
+    assert service.status == ServiceStatus.ACTIVE, service.last_error
+    assert service.remote_name == f"c{customer.pk}-1"
+    assert panel.get_client(foreign.name) == foreign
+
+
+def test_a_rejected_post_is_not_remembered_as_posted(simulator, customer, office):
+    _, product = office
+    service = _pending(customer, product)
+    simulator.knob("POST", "slots/exhaust")
+
+    services.service_run_pending_action(service_id=service.pk)
+
+    service.refresh_from_db()
+    assert service.status == ServiceStatus.FAILED
+    assert service.create_posted_at is None
+
+
+def test_an_action_whose_worker_keeps_dying_is_parked_with_a_warning(customer, office):
+    server, product = office
+    service = _pending(
+        customer,
+        product,
+        status=ServiceStatus.PROVISIONING,
+        server=server,
+        remote_name="vpn-maybe",
+        create_posted_at=timezone.now(),
+        action_attempts=3,
+    )
+
+    services.service_run_pending_action(service_id=service.pk)
+
+    service.refresh_from_db()
+    assert service.status == ServiceStatus.FAILED
+    assert service.last_error.startswith("The worker stopped 3 times")
+    assert service.needs_attention
+    assert "vpn-maybe" in service.attention_reason
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_more_to_the_panel(
+    simulator, panel, customer, office, monkeypatch
+):
+    server, product = office
+    panel.create_client(network_name="office", name="vpn-shared")
+    service = _pending(
+        customer,
+        product,
+        ServiceAction.SUSPEND,
+        status=ServiceStatus.ACTIVE,
+        server=server,
+        remote_name="vpn-shared",
+        create_posted_at=timezone.now(),
+    )
+    original_claim = services._claim
+
+    def claim_then_lose_it(service_id):
+        claim = original_claim(service_id)
+        Service.objects.filter(pk=service_id).update(action_token="f" * 32)
+        return claim
+
+    monkeypatch.setattr(services, "_claim", claim_then_lose_it)
+    simulator.knob("POST", "calls/reset")
+
+    services.service_run_pending_action(service_id=service.pk)
+
+    assert panel.get_client("vpn-shared").is_enabled
+    assert [c for c in simulator.knob("GET", "calls") if c["method"] == "PUT"] == []
