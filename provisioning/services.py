@@ -540,6 +540,9 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
     posted_to = service.server_id if service.create_posted_at is not None else None
     _assign_name(claim)
     servers = list(service.product.group.servers.all())
+    if posted_to is not None:
+        # An earlier POST there may still be applied late: never start a second client elsewhere.
+        servers = [server for server in servers if server.pk == posted_to]
     report = PlacementReport()
     panels: dict[int, PanelClient] = {}
 
@@ -568,7 +571,11 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
             report.skip(candidate.server, candidate.network, exc.api_message)
     if report.transient_failure:
         raise PlacementDeferred(f"No deployable server yet: {report.summary()}")
-    _park(claim, f"No deployable server/network: {report.summary()}. Nothing was created.")
+    _park(
+        claim,
+        f"No deployable server/network: {report.summary()}. Nothing was created.",
+        attention=_maybe_created_warning(service),
+    )
     return None
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from provisioning import services
 from provisioning.models import Service, ServiceAction, ServiceStatus
+from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -257,3 +258,30 @@ def test_a_worker_that_lost_its_lease_writes_nothing_more_to_the_panel(
 
     assert panel.get_client("vpn-shared").is_enabled
     assert [c for c in simulator.knob("GET", "calls") if c["method"] == "PUT"] == []
+
+
+def test_after_a_post_that_may_have_been_applied_the_service_stays_on_that_server(
+    simulator_factory, customer, server_for, product_for
+):
+    first, second = simulator_factory(), simulator_factory()
+    a, b = server_for(first, name="A"), server_for(second, name="B")
+    product = product_for((a, "office"), (b, "office"))
+    service = _pending(
+        customer,
+        product,
+        status=ServiceStatus.PROVISIONING,
+        server=a,
+        network="office",
+        remote_name="vpn-late",
+        create_posted_at=timezone.now(),
+    )
+    first.knob("POST", "slots/exhaust")
+
+    services.service_run_pending_action(service_id=service.pk)
+
+    service.refresh_from_db()
+    assert service.status == ServiceStatus.FAILED
+    assert service.server == a
+    assert service.needs_attention
+    assert "vpn-late" in service.attention_reason
+    assert PanelClient(second.url, second.token).clients() == []
