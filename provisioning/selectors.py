@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -124,3 +125,15 @@ def service_metric_statistics(service: Service) -> list[MetricRow]:
             pulled,
         ),
     ]
+
+
+def customer_services(*, user: Any) -> QuerySet[Service]:
+    """The services a logged-in customer may see: their own, never another customer's."""
+    return Service.objects.filter(customer__user=user).select_related(
+        "product", "server", "customer"
+    )
+
+
+def customer_service(*, user: Any, service_id: int) -> Service | None:
+    """One of the customer's services, or None (views answer 404, never 403 with data)."""
+    return customer_services(user=user).filter(pk=service_id).first()
