@@ -10,6 +10,7 @@ file-based cache and a Celery broker on the local filesystem, all under ``var/``
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "portal.core",
     "portal.accounts",
     "provisioning",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -163,6 +166,12 @@ USAGE_PULL_CONCURRENCY_PER_PANEL = env.int("USAGE_PULL_CONCURRENCY_PER_PANEL", d
 if USAGE_PULL_CONCURRENCY_PER_PANEL < 1:
     raise ImproperlyConfigured("USAGE_PULL_CONCURRENCY_PER_PANEL must be at least 1.")
 
+# Client area: how often a customer's page polls live data. Every panel is asked for its online
+# sessions at most once per interval however many customers watch, so this bounds panel load.
+CLIENT_AREA_POLL_SECONDS = env.int("CLIENT_AREA_POLL_SECONDS", default=5)
+if CLIENT_AREA_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("CLIENT_AREA_POLL_SECONDS must be at least 1.")
+
 # Encryption at rest for panel tokens and other secrets. Several comma-separated keys rotate:
 # the first encrypts, all decrypt. Derived from SECRET_KEY only in DEBUG.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
@@ -186,6 +195,24 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/services/"
+
+# One strict policy for the whole site, admin included (Django 5.2's admin loads only external
+# scripts): no inline script or style anywhere, so injected markup cannot run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

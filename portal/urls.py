@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from portal.core import views as core_views
 
@@ -10,4 +10,6 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("portal.accounts.urls")),
+    path("", include("provisioning.urls")),
 ]

@@ -1,0 +1,40 @@
+"""A fixed-window rate limit on the shared cache, for customer endpoints that call out or mint.
+
+Each window is one cache counter created with ``cache.add`` (atomic: only one caller creates it)
+and bumped with ``cache.incr`` (atomic on Redis and LocMem; the file cache of the embedded demo
+only approximates it, which is fine for a single-user demo).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.core.cache import cache
+
+KEY_PREFIX = "ratelimit"
+
+
+def hit(key: str, limit: int, window: int) -> bool:
+    """Count one request against ``key``; True while at most ``limit`` fell in this window.
+
+    ``window`` is in seconds; windows are aligned to the clock, so a burst may straddle two.
+    """
+    if limit < 1 or window < 1:
+        raise ValueError(f"Rate limit needs limit and window >= 1, got {limit}/{window}")
+    bucket = f"{KEY_PREFIX}:{key}:{int(time.time() // window)}"
+    # A little longer than the window, so the counter cannot vanish while its window is current.
+    if cache.add(bucket, 1, timeout=window + 1):
+        return True
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # expired between add and incr: this request opens a new counter
+        cache.add(bucket, 1, timeout=window + 1)
+        return True
+    return count <= limit
+
+
+def retry_after(window: int) -> int:
+    """Whole seconds until the current window of ``window`` seconds ends (at least 1)."""
+    now = time.time()
+    return max(1, math.ceil((now // window + 1) * window - now))

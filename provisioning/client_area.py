@@ -1,0 +1,139 @@
+"""What the customer is shown of a service: labels, setup progress, plan and period choices.
+
+Pure functions of a loaded Service (no queries, no writes); views read services through
+``provisioning.selectors.customer_service(s)`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from provisioning.models import Service, ServiceStatus
+
+S = ServiceStatus
+# Statuses in which the service is still being set up: the page polls until it leaves them.
+SETUP_STATUSES = frozenset({S.PENDING, S.PROVISIONING})
+# Statuses in which a client exists on the panel that the live blocks can ask about.
+LIVE_BLOCK_STATUSES = frozenset({S.ACTIVE, S.SUSPENDED})
+CUSTOMER_LABELS: dict[str, str] = {
+    S.PENDING: "Waiting to be set up",
+    S.PROVISIONING: "Being set up",
+    S.ACTIVE: "Active",
+    S.SUSPENDED: "Suspended",
+    S.TERMINATED: "Terminated",
+    S.FAILED: "Setup failed",
+}
+SETUP_STEPS: tuple[tuple[str, str], ...] = (
+    (S.PENDING, "Order received"),
+    (S.PROVISIONING, "Creating your VPN account"),
+    (S.ACTIVE, "Ready"),
+)
+YEARS_SHOWN = 4
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def status_label(status: str) -> str:
+    return CUSTOMER_LABELS.get(status, status.title())
+
+
+def is_setting_up(service: Service) -> bool:
+    return service.status in SETUP_STATUSES
+
+
+def shows_live_blocks(service: Service) -> bool:
+    return service.status in LIVE_BLOCK_STATUSES
+
+
+def status_payload(service: Service) -> dict[str, str | bool]:
+    """The body of ``status.json``: what the progress block needs, and nothing internal."""
+    return {
+        "status": service.status,
+        "label": status_label(service.status),
+        "done": not is_setting_up(service),
+    }
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    status: str
+    title: str
+    state: str  # "done", "current" or "todo"
+
+
+def setup_steps(status: str) -> list[SetupStep]:
+    """The progress block's steps for a service in ``status`` (pending → provisioning → ready)."""
+    order = [step_status for step_status, _ in SETUP_STEPS]
+    position = order.index(status) if status in order else len(order)
+    steps = []
+    for index, (step_status, title) in enumerate(SETUP_STEPS):
+        state = "done" if index < position else "current" if index == position else "todo"
+        steps.append(SetupStep(step_status, title, state))
+    return steps
+
+
+def bandwidth_text(mbps: int) -> str:
+    return f"{mbps} Mbit/s" if mbps > 0 else "Unlimited"
+
+
+@dataclass(frozen=True)
+class Plan:
+    download: str
+    upload: str
+    instruction_url: str
+
+
+def service_plan(service: Service) -> Plan:
+    product_settings = service.product.typed_settings
+    return Plan(
+        download=bandwidth_text(product_settings.download_mbps),
+        upload=bandwidth_text(product_settings.upload_mbps),
+        instruction_url=product_settings.instruction_url,
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int
+    years: tuple[int, ...]
+
+    @property
+    def month_name(self) -> str:
+        return MONTH_NAMES[self.month - 1]
+
+    @property
+    def months(self) -> list[tuple[int, str]]:
+        return list(enumerate(MONTH_NAMES, start=1))
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def traffic_period(*, year: str | None, month: str | None, today: date) -> Period:
+    """The month asked for, or the current month when the choice is missing or out of range."""
+    years = tuple(today.year - offset for offset in range(YEARS_SHOWN))
+    chosen_year = _int_or_none(year)
+    chosen_month = _int_or_none(month)
+    if chosen_year not in years or chosen_month is None or not 1 <= chosen_month <= 12:
+        return Period(today.year, today.month, years)
+    if (chosen_year, chosen_month) > (today.year, today.month):
+        return Period(today.year, today.month, years)
+    return Period(chosen_year, chosen_month, years)

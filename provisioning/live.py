@@ -1,0 +1,233 @@
+"""Live connection status for the client area, at most one ``client/online`` call per panel per
+poll interval however many customers are watching.
+
+``client/online`` answers for the whole panel, so its answer is cached per server for
+``CLIENT_AREA_POLL_SECONDS`` and shared by every viewer of every service on that panel. On a miss a
+single-flight lock (``cache.add``) lets exactly one caller ask the panel while the others poll the
+cache for its answer. A failed call is cached for the same interval as its customer-safe message,
+so the viewers of a dead panel do not hammer it either. The lock expires by itself if its holder
+dies, and the waiters then take it over.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from provisioning.models import Server, Service, ServiceStatus
+from provisioning.module_log import ModuleLogRecorder
+from provisioning.panel_overview import INTERACTIVE_RETRY
+from provisioning.panels import panel_client_for
+from vpnpanel import OnlineSession, PanelError, Protocol
+
+logger = logging.getLogger(__name__)
+
+CACHE_PREFIX = "live:online"
+UNREACHABLE_MESSAGE = (
+    "The VPN server could not be reached just now. Your connection status will show again as "
+    "soon as it answers; please try again in a minute."
+)
+BUSY_MESSAGE = "The VPN server is taking too long to answer just now. Please try again in a minute."
+WAIT_STEP_SECONDS = 0.05
+# Cards are shown in this order; a protocol unknown to this code goes last.
+PROTOCOL_ORDER = [p.value for p in Protocol]
+PROVISIONED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
+
+
+class LiveDataUnavailable(Exception):
+    """The panel could not tell who is online; ``message`` is safe to show a customer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ServiceNotProvisioned(Exception):
+    """The service has no client on a panel (yet, or any more): there is no status to ask for."""
+
+    message = "This service is not set up yet."
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """What the client area shows: Online when at least one protocol reports a session."""
+
+    online: bool
+    checked_at: datetime
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def poll_seconds() -> int:
+    return int(settings.CLIENT_AREA_POLL_SECONDS)
+
+
+def panel_online_sessions(server: Server) -> list[OnlineSession]:
+    """Every live session on ``server``'s panel, as of at most one poll interval ago."""
+    return [_session(row) for row in _online_snapshot(server)["sessions"]]
+
+
+def service_connection_status(service: Service) -> ConnectionStatus:
+    """The live sessions of ``service``'s client only, one per protocol it is connected on.
+
+    Raises ServiceNotProvisioned when the service has no client on a panel, LiveDataUnavailable
+    when the panel cannot be asked.
+    """
+    if service.server_id is None or not service.remote_name:
+        raise ServiceNotProvisioned()
+    if service.status not in PROVISIONED_STATUSES:
+        raise ServiceNotProvisioned()
+    snapshot = _online_snapshot(service.server)
+    now = timezone.now()
+    sessions = [
+        _session_for_customer(row, now)
+        for row in snapshot["sessions"]
+        if row["client_name"] == service.remote_name
+    ]
+    sessions.sort(key=lambda s: (_protocol_rank(s["protocol"]), s["protocol"], s["ip"]))
+    return ConnectionStatus(
+        online=bool(sessions),
+        checked_at=datetime.fromisoformat(snapshot["checked_at"]),
+        sessions=sessions,
+    )
+
+
+# Cache and single flight ------------------------------------------------------------------------
+
+
+def cache_keys(server: Server) -> tuple[str, str]:
+    """The (answer, lock) cache keys of one server; tests use them to simulate a dead holder."""
+    return f"{CACHE_PREFIX}:{server.pk}", f"{CACHE_PREFIX}:{server.pk}:lock"
+
+
+def _lock_seconds() -> float:
+    # One attempt, bounded by the client's timeouts, plus a margin: the lock outlives a healthy
+    # fetch, and expires soon after a holder that died.
+    return float(settings.PANEL_CONNECT_TIMEOUT) + float(settings.PANEL_READ_TIMEOUT) + 1.0
+
+
+def _online_snapshot(server: Server) -> dict[str, Any]:
+    """The cached answer of ``server``'s panel, fetched by one caller at a time on a miss."""
+    answer_key, lock_key = cache_keys(server)
+    lock_seconds = _lock_seconds()
+    # Any lock seen while waiting expires before this (a dead holder's included); a waiter then
+    # takes it over and fetches itself. Waiting longer than that means the cache is misbehaving.
+    deadline = time.monotonic() + lock_seconds + 0.5
+    while True:
+        cached = cache.get(answer_key)
+        if cached is not None:
+            return _unwrap(cached)
+        token = uuid.uuid4().hex
+        if cache.add(lock_key, token, timeout=lock_seconds):
+            try:
+                # The previous holder stores its answer before it lets go of the lock.
+                cached = cache.get(answer_key)
+                if cached is None:
+                    cached = _fetch(server)
+                    cache.set(answer_key, cached, timeout=poll_seconds())
+            finally:
+                _release(lock_key, token)
+            return _unwrap(cached)
+        if time.monotonic() >= deadline:
+            raise LiveDataUnavailable(BUSY_MESSAGE)
+        time.sleep(WAIT_STEP_SECONDS)
+
+
+def _release(lock_key: str, token: str) -> None:
+    # Only our own lock: if ours expired mid-fetch, another caller's lock must survive. The
+    # get-then-delete gap can at worst let one extra caller fetch, never corrupt the answer.
+    if cache.get(lock_key) == token:
+        cache.delete(lock_key)
+
+
+def _unwrap(cached: dict[str, Any]) -> dict[str, Any]:
+    if "error" in cached:
+        raise LiveDataUnavailable(cached["error"])
+    return cached
+
+
+def _fetch(server: Server) -> dict[str, Any]:
+    """Ask the panel once; the answer, or the customer-safe error, as a JSON-able dict."""
+    checked_at = timezone.now().isoformat()
+    recorder = ModuleLogRecorder(
+        server=server, service=None, action="online", correlation_id=uuid.uuid4()
+    )
+    try:
+        client = panel_client_for(server, on_call=recorder, retry=INTERACTIVE_RETRY)
+    except ValueError as exc:  # no usable address or token
+        logger.warning("Cannot ask %s who is online: %s", server, exc)
+        return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}
+    try:
+        sessions = client.online_sessions()
+    except PanelError as exc:
+        logger.warning("Cannot ask %s who is online: %s", server, exc)
+        return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}
+    except Exception:  # a bug, not a panel answer: keep the page up, keep the traceback
+        logger.exception("Unexpected error asking %s who is online", server)
+        return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}
+    finally:
+        client.close()
+    return {"checked_at": checked_at, "sessions": [_session_row(s) for s in sessions]}
+
+
+# Shapes ----------------------------------------------------------------------------------------
+
+
+def _session_row(session: OnlineSession) -> dict[str, Any]:
+    handshake = session.latest_handshake
+    return {
+        "client_name": session.client_name,
+        "protocol": str(session.protocol),
+        "network_name": session.network_name,
+        "ip": session.ip,
+        "endpoint": session.endpoint,
+        "latest_handshake": handshake.isoformat() if handshake else None,
+        "transfer_rx": session.transfer_rx,
+        "transfer_tx": session.transfer_tx,
+    }
+
+
+def _session(row: dict[str, Any]) -> OnlineSession:
+    handshake = row["latest_handshake"]
+    protocol: Protocol | str = row["protocol"]
+    if protocol in PROTOCOL_ORDER:
+        protocol = Protocol(protocol)
+    return OnlineSession(
+        client_name=row["client_name"],
+        protocol=protocol,
+        network_name=row["network_name"],
+        ip=row["ip"],
+        endpoint=row["endpoint"],
+        latest_handshake=datetime.fromisoformat(handshake) if handshake else None,
+        transfer_rx=row["transfer_rx"],
+        transfer_tx=row["transfer_tx"],
+    )
+
+
+def _session_for_customer(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    handshake = row["latest_handshake"]
+    ago = None
+    if handshake:
+        ago = max(0, int((now - datetime.fromisoformat(handshake)).total_seconds()))
+    return {
+        "protocol": row["protocol"],
+        "network": row["network_name"],
+        "ip": row["ip"],
+        "endpoint": row["endpoint"],
+        "latest_handshake": handshake,
+        "handshake_ago_seconds": ago,
+        # The panel counts bytes as the server sees them: rx is what the customer uploaded.
+        "rx_bytes": row["transfer_rx"],
+        "tx_bytes": row["transfer_tx"],
+    }
+
+
+def _protocol_rank(protocol: str) -> int:
+    return PROTOCOL_ORDER.index(protocol) if protocol in PROTOCOL_ORDER else len(PROTOCOL_ORDER)

@@ -1,0 +1,437 @@
+"""Live connection status against a real simulator: one ``client/online`` call per panel per poll
+interval however many customers watch, only the service's own sessions, clear JSON errors.
+
+Runs on the configured cache: Redis when REDIS_URL is set (as in CI), LocMem otherwise.
+"""
+
+import math
+import random
+import threading
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import path
+from django.utils import timezone
+
+from portal.accounts.models import Customer
+from provisioning import api
+from provisioning.live import (
+    UNREACHABLE_MESSAGE,
+    LiveDataUnavailable,
+    ServiceNotProvisioned,
+    cache_keys,
+    panel_online_sessions,
+    service_connection_status,
+)
+from provisioning.models import ModuleLogEntry, Service, ServiceStatus
+from vpnpanel import OnlineSession, Protocol
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
+
+urlpatterns = [
+    path("login/", lambda request: HttpResponse("login"), name="login"),
+    path(
+        "services/<int:pk>/connection-status",
+        api.connection_status,
+        name="service-connection-status",
+    ),
+]
+
+POLL_SECONDS = 5
+ONLINE_PATH = "/api/v1/client/online"
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    """Same backend as configured, but keys no other test (or a previous run) can see."""
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
+    }
+    settings.CLIENT_AREA_POLL_SECONDS = POLL_SECONDS
+
+
+@pytest.fixture
+def service_on(customer):
+    """A provisioned service whose client exists on the simulator's panel."""
+    counter = iter(range(1, 1000))
+
+    def make(simulator, server, product, *, owner=None, status=ServiceStatus.ACTIVE) -> Service:
+        name = f"vpn-live-{server.pk}-{next(counter)}"
+        simulator.knob("POST", "clients", {"name": name, "network_name": "office"})
+        return Service.objects.create(
+            customer=owner or customer,
+            product=product,
+            server=server,
+            network="office",
+            remote_name=name,
+            status=status,
+            activated_at=timezone.now(),
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_customer():
+    counter = iter(range(1, 1000))
+
+    def make() -> Customer:
+        n = next(counter)
+        user = get_user_model().objects.create_user(f"viewer{n}", f"v{n}@example.com", "pw-123")
+        return Customer.objects.create(user=user)
+
+    return make
+
+
+def force_session(simulator, service: Service, *, online: bool, protocol: str = "wireguard"):
+    simulator.knob(
+        "POST", f"clients/{service.remote_name}/session", {"online": online, "protocol": protocol}
+    )
+
+
+def online_calls(simulator) -> int:
+    return sum(
+        1
+        for c in simulator.knob("GET", "calls")
+        if c["method"] == "GET" and c["path"] == ONLINE_PATH
+    )
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def status_url(service: Service) -> str:
+    return f"/services/{service.pk}/connection-status"
+
+
+# Coalescing -------------------------------------------------------------------------------------
+
+
+def test_fifty_viewers_polling_for_fifteen_seconds_cost_at_most_four_panel_calls(
+    simulator, server_for, product_for, service_on
+):
+    # given one service online on a panel, and 50 viewers polling far faster than the interval
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True)
+    assert service.server == server  # loaded here: the viewers' threads read no service rows
+    simulator.knob("POST", "calls/reset")
+    duration, viewers = 15.0, 50
+    results: list[bool] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(viewers)
+
+    def viewer() -> None:
+        try:
+            start.wait()
+            stop = time.monotonic() + duration
+            while time.monotonic() < stop:
+                results.append(service_connection_status(service).online)
+                time.sleep(random.uniform(0.5, 1.0))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=viewer) for _ in range(viewers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then
+    assert not errors
+    calls = online_calls(simulator)
+    print(f"{len(results)} status reads by {viewers} viewers over {duration}s: {calls} panel calls")
+    assert len(results) >= viewers * duration  # each viewer polled ~20 times
+    assert all(results)
+    assert 1 <= calls <= math.ceil(duration / POLL_SECONDS) + 1
+    assert ModuleLogEntry.objects.filter(action="online", server=server).count() == calls
+
+
+def test_viewers_of_different_services_on_one_panel_share_the_calls_through_the_endpoint(
+    simulator, server_for, product_for, service_on, make_customer
+):
+    # given ten customers, each watching their own service on the same panel over HTTP
+    server = server_for(simulator)
+    product = product_for((server, "office"))
+    owners = [make_customer() for _ in range(10)]
+    services = [service_on(simulator, server, product, owner=owner) for owner in owners]
+    for service in services:
+        force_session(simulator, service, online=True)
+    clients = [logged_in(owner.user) for owner in owners]
+    simulator.knob("POST", "calls/reset")
+    duration = 6.0
+    answers: list[tuple[int, int, dict]] = []
+    errors: list[BaseException] = []
+
+    def viewer(client: Client, service: Service) -> None:
+        try:
+            stop = time.monotonic() + duration
+            while time.monotonic() < stop:
+                response = client.get(status_url(service))
+                answers.append((service.pk, response.status_code, response.json()))
+                time.sleep(random.uniform(0.3, 0.6))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when
+    threads = [
+        threading.Thread(target=viewer, args=pair) for pair in zip(clients, services, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then
+    assert not errors
+    assert {status for _, status, _ in answers} == {200}
+    names = {s.pk: s.remote_name for s in services}
+    ips = {c["name"]: c["ipv4"] for c in simulator.knob("GET", "state")["clients"]}
+    for pk, _, body in answers:
+        assert body["online"] is True
+        assert [s["ip"] for s in body["sessions"]] == [ips[names[pk]]]
+    calls = online_calls(simulator)
+    print(f"{len(answers)} HTTP polls by 10 viewers over {duration}s: {calls} panel calls")
+    assert len(answers) >= 10 * duration
+    assert 1 <= calls <= math.ceil(duration / POLL_SECONDS) + 1
+
+
+def test_a_dead_lock_holder_delays_viewers_only_until_its_lock_expires(
+    simulator, server_for, product_for, service_on
+):
+    # given a fetcher that took the lock and died without storing an answer
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True)
+    assert service.server == server
+    _, lock_key = cache_keys(server)
+    assert cache.add(lock_key, "dead-holder", timeout=1)
+    simulator.knob("POST", "calls/reset")
+    outcomes: list[tuple[float, bool]] = []
+    started = time.monotonic()
+
+    def viewer() -> None:
+        try:
+            online = service_connection_status(service).online
+            outcomes.append((time.monotonic() - started, online))
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=viewer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then everyone got the data soon after the lock expired, and the panel was asked once
+    assert len(outcomes) == 8
+    assert all(online for _, online in outcomes)
+    assert all(0.8 <= elapsed < 4 for elapsed, _ in outcomes), outcomes
+    assert online_calls(simulator) == 1
+    assert cache.get(lock_key) is None  # released by the caller that fetched
+
+
+# What a service sees ------------------------------------------------------------------------------
+
+
+def test_a_forced_session_shows_online_with_its_fields(
+    simulator, server_for, product_for, service_on, customer
+):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True, protocol="openvpn")
+
+    response = logged_in(customer.user).get(status_url(service))
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    body = response.json()
+    assert body["online"] is True
+    assert body["poll_seconds"] == POLL_SECONDS
+    checked_at = datetime.fromisoformat(body["checked_at"])
+    assert abs((timezone.now() - checked_at).total_seconds()) < 5
+    [session] = body["sessions"]
+    panel_session = next(
+        s for s in panel_online_sessions(server) if s.client_name == service.remote_name
+    )
+    assert session == {
+        "protocol": "openvpn",
+        "network": "office",
+        "ip": panel_session.ip,
+        "endpoint": panel_session.endpoint,
+        "latest_handshake": panel_session.latest_handshake.isoformat(),
+        "handshake_ago_seconds": session["handshake_ago_seconds"],
+        "rx_bytes": panel_session.transfer_rx,
+        "tx_bytes": panel_session.transfer_tx,
+    }
+    assert session["ip"].startswith("10.0.6.")
+    assert 0 <= session["handshake_ago_seconds"] < 130
+
+
+def test_panel_sessions_come_back_typed_from_the_cache(
+    simulator, server_for, product_for, service_on
+):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True)
+
+    first = panel_online_sessions(server)
+    cached = panel_online_sessions(server)
+
+    assert first == cached
+    mine = [s for s in cached if s.client_name == service.remote_name]
+    assert len(mine) == 1
+    assert isinstance(mine[0], OnlineSession)
+    assert mine[0].protocol is Protocol.WIREGUARD
+    assert mine[0].latest_handshake is not None
+    assert mine[0].latest_handshake.tzinfo is not None
+    assert online_calls(simulator) == 1
+
+
+def test_a_service_without_a_session_is_offline(simulator, server_for, product_for, service_on):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=False)
+
+    status = service_connection_status(service)
+
+    assert status.online is False
+    assert status.sessions == []
+
+
+def test_another_clients_session_on_the_same_panel_does_not_leak(
+    simulator, server_for, product_for, service_on, make_customer
+):
+    server = server_for(simulator)
+    product = product_for((server, "office"))
+    mine = service_on(simulator, server, product)
+    theirs = service_on(simulator, server, product, owner=make_customer())
+    force_session(simulator, mine, online=False)
+    force_session(simulator, theirs, online=True, protocol="ikev2")
+
+    assert service_connection_status(mine).online is False
+    their_status = service_connection_status(theirs)
+    assert [s["protocol"] for s in their_status.sessions] == ["ikev2"]
+
+
+# Errors -----------------------------------------------------------------------------------------
+
+
+def test_a_stopped_panel_answers_503_once_per_interval(
+    simulator, server_for, product_for, service_on, customer
+):
+    # given a panel that is down
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    simulator.stop()
+    client = logged_in(customer.user)
+
+    # when a viewer polls repeatedly within one interval
+    responses = [client.get(status_url(service)) for _ in range(5)]
+
+    # then every answer is the clear message, and the panel was tried once
+    for response in responses:
+        assert response.status_code == 503
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"error": UNREACHABLE_MESSAGE}
+    assert UNREACHABLE_MESSAGE.startswith("The VPN server could not be reached just now.")
+    attempts = ModuleLogEntry.objects.filter(action="online", server=server)
+    assert attempts.count() == 1
+    assert attempts.get().outcome == "error"
+    with pytest.raises(LiveDataUnavailable) as raised:
+        service_connection_status(service)
+    assert raised.value.message == UNREACHABLE_MESSAGE
+
+
+def test_a_service_not_provisioned_answers_409(server_for, simulator, product_for, customer):
+    server = server_for(simulator)
+    service = Service.objects.create(
+        customer=customer, product=product_for((server, "office")), status=ServiceStatus.PENDING
+    )
+
+    response = logged_in(customer.user).get(status_url(service))
+
+    assert response.status_code == 409
+    assert response.json() == {"error": "This service is not set up yet."}
+    assert online_calls(simulator) == 0
+
+
+@pytest.mark.parametrize(
+    "status", [ServiceStatus.TERMINATED, ServiceStatus.FAILED, ServiceStatus.PROVISIONING]
+)
+def test_a_service_without_a_live_client_is_not_provisioned(
+    simulator, server_for, product_for, service_on, status
+):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")), status=status)
+
+    with pytest.raises(ServiceNotProvisioned):
+        service_connection_status(service)
+
+
+def test_another_customers_service_answers_404(
+    simulator, server_for, product_for, service_on, make_customer
+):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    stranger = make_customer()
+
+    response = logged_in(stranger.user).get(status_url(service))
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "No such service."}
+    assert online_calls(simulator) == 0
+
+
+def test_anonymous_is_sent_to_log_in(simulator, server_for, product_for, service_on):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+
+    response = Client().get(status_url(service))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+def test_only_get_is_allowed(simulator, server_for, product_for, service_on, customer):
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+
+    response = logged_in(customer.user).post(status_url(service))
+
+    assert response.status_code == 405
+
+
+def test_polling_faster_than_the_limit_answers_429_with_retry_after(
+    simulator, server_for, product_for, service_on, customer, monkeypatch
+):
+    # given a window that cannot roll over during the test
+    monkeypatch.setattr(api, "STATUS_RATE_WINDOW", 3600)
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    client = logged_in(customer.user)
+
+    statuses = [client.get(status_url(service)).status_code for _ in range(api.STATUS_RATE_LIMIT)]
+    limited = client.get(status_url(service))
+
+    assert statuses == [200] * api.STATUS_RATE_LIMIT
+    assert limited.status_code == 429
+    assert limited.json() == {"error": api.RATE_LIMITED_MESSAGE}
+    assert 1 <= int(limited["Retry-After"]) <= 3600
+    assert online_calls(simulator) == 1
