@@ -5,19 +5,32 @@ Every answer is JSON, errors included: the page shows ``error`` as it is, never 
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.core import ratelimit
+from provisioning.client_area import YEARS_SHOWN
 from provisioning.live import (
+    PROVISIONED_STATUSES,
     LiveDataUnavailable,
     ServiceNotProvisioned,
     poll_seconds,
     service_connection_status,
 )
+from provisioning.models import Service
+from provisioning.module_log import ModuleLogRecorder
+from provisioning.panel_overview import INTERACTIVE_RETRY
+from provisioning.panels import panel_client_for
 from provisioning.selectors import customer_service
+from vpnpanel import PanelError, TrafficDay
+
+logger = logging.getLogger(__name__)
 
 # A page polls every CLIENT_AREA_POLL_SECONDS (12 a minute at 5 s) plus manual refreshes; several
 # open tabs of one service still fit, a script hammering the endpoint does not.
@@ -66,3 +79,94 @@ def _no_store(response: JsonResponse) -> JsonResponse:
     # never_cache adds no-store too; set explicitly so the contract does not hang on a decorator.
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Traffic statistics ----------------------------------------------------------------------------
+
+# Each Load click is one panel call; a customer flipping through months stays well under this.
+TRAFFIC_RATE_LIMIT = 20
+TRAFFIC_RATE_WINDOW = 60
+TRAFFIC_UNAVAILABLE_MESSAGE = (
+    "The VPN server could not be reached just now, so your traffic statistics cannot be shown. "
+    "Please try again in a minute."
+)
+
+
+@require_GET
+@login_required
+@never_cache
+def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """Per-day download/upload bytes of one of the customer's own services for one month."""
+    key = f"traffic:{request.user.pk}:{pk}"
+    if not ratelimit.hit(key, TRAFFIC_RATE_LIMIT, TRAFFIC_RATE_WINDOW):
+        response = _error(RATE_LIMITED_MESSAGE, status=429)
+        response["Retry-After"] = str(ratelimit.retry_after(TRAFFIC_RATE_WINDOW))
+        return response
+    service = customer_service(user=request.user, service_id=pk)
+    if service is None:
+        return _error(NOT_FOUND_MESSAGE, status=404)
+    today = timezone.localdate()
+    years = [today.year - offset for offset in range(YEARS_SHOWN)]
+    year = _int_param(request.GET.get("year"))
+    month = _int_param(request.GET.get("month"))
+    if year is None or year not in years:
+        return _error(
+            f"Choose a year between {years[-1]} and {years[0]}.",
+            status=400,
+        )
+    if month is None or not 1 <= month <= 12:
+        return _error("Choose a month between 1 and 12.", status=400)
+    if service.server_id is None or not service.remote_name:
+        return _error(ServiceNotProvisioned.message, status=409)
+    if service.status not in PROVISIONED_STATUSES:
+        return _error(ServiceNotProvisioned.message, status=409)
+    if (year, month) > (today.year, today.month):
+        days: list[TrafficDay] = []
+    else:
+        try:
+            days = _panel_traffic(service, year, month)
+        except LiveDataUnavailable as exc:
+            return _error(exc.message, status=503)
+    return _no_store(
+        JsonResponse(
+            {
+                "year": year,
+                "month": month,
+                "days": [
+                    {"date": d.day.isoformat(), "download": d.download, "upload": d.upload}
+                    for d in days
+                ],
+                "total_download": sum(d.download for d in days),
+                "total_upload": sum(d.upload for d in days),
+            }
+        )
+    )
+
+
+def _int_param(raw: str | None) -> int | None:
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw)
+
+
+def _panel_traffic(service: Service, year: int, month: int) -> list[TrafficDay]:
+    """One attempt at the panel, every call in the module log; LiveDataUnavailable on failure."""
+    server = service.server
+    recorder = ModuleLogRecorder(
+        server=server, service=service, action="traffic", correlation_id=uuid.uuid4()
+    )
+    try:
+        client = panel_client_for(server, on_call=recorder, retry=INTERACTIVE_RETRY)
+    except ValueError as exc:  # no usable address or token
+        logger.warning("Cannot ask %s for traffic: %s", server, exc)
+        raise LiveDataUnavailable(TRAFFIC_UNAVAILABLE_MESSAGE) from exc
+    try:
+        return client.traffic(service.remote_name, year, month)
+    except PanelError as exc:
+        logger.warning("Cannot ask %s for the traffic of %s: %s", server, service, exc)
+        raise LiveDataUnavailable(TRAFFIC_UNAVAILABLE_MESSAGE) from exc
+    except Exception as exc:  # a bug, not a panel answer: keep the JSON contract, keep the trace
+        logger.exception("Unexpected error asking %s for the traffic of %s", server, service)
+        raise LiveDataUnavailable(TRAFFIC_UNAVAILABLE_MESSAGE) from exc
+    finally:
+        client.close()

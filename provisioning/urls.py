@@ -13,8 +13,15 @@ urlpatterns = [
     path("services/<int:pk>/status.json", views.service_status, name="service_status"),
     path("services/<int:pk>/traffic/", views.service_traffic, name="service_traffic"),
     path(
+        "services/<int:pk>/config/<slug:protocol>.<slug:ext>",
+        views.service_config,
+        name="service_config",
+    ),
+    path("services/<int:pk>/otl/", views.service_otl, name="service_otl"),
+    path(
         "services/<int:pk>/connection.json",
         api.connection_status,
         name="service_connection",
     ),
+    path("services/<int:pk>/traffic.json", api.traffic_json, name="service_traffic_json"),
 ]

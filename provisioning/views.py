@@ -11,10 +11,13 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from provisioning import client_area
+from portal.core import ratelimit
+from provisioning import client_area, client_panel
+from provisioning.live import ServiceNotProvisioned
 from provisioning.models import Service
 from provisioning.selectors import customer_service, customer_services
 
@@ -50,7 +53,22 @@ def service_list(request: HttpRequest) -> HttpResponse:
     return render(request, "provisioning/client/service_list.html", {"rows": rows})
 
 
+# Config downloads call the panel: a few per minute is plenty for a person, not for a script.
+CONFIG_RATE_LIMIT = 20
+CONFIG_RATE_WINDOW = 60
+# Each one-time link spends a token on the panel; per service, whoever asks.
+OTL_RATE_LIMIT = 5
+OTL_RATE_WINDOW = 600
+RATE_LIMITED_MESSAGE = "Too many requests. Please wait a moment and try again."
+OTL_RATE_LIMITED_MESSAGE = (
+    "Too many one-time links were requested for this service. Please wait a few minutes and "
+    "try again."
+)
+OTL_SESSION_KEY = "provisioning:otl:{pk}"
+
+
 @require_GET
+@never_cache  # the page carries the VPN password and configs
 @login_required
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     service = _own_service(request, pk)
@@ -59,8 +77,78 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         setting_up=client_area.is_setting_up(service),
         steps=client_area.setup_steps(service.status),
         connection_url=reverse("provisioning:service_connection", args=[pk]),
+        panel=client_panel.client_area_view(service),
+        # Shown once: the link was minted by the POST that redirected here.
+        one_time_link=request.session.pop(OTL_SESSION_KEY.format(pk=pk), None),
     )
-    return render(request, "provisioning/client/service_detail.html", context)
+    return _no_store(render(request, "provisioning/client/service_detail.html", context))
+
+
+@require_GET
+@login_required
+def service_config(request: HttpRequest, pk: int, protocol: str, ext: str) -> HttpResponse:
+    """One protocol's config file of the customer's own service, as an attachment."""
+    if not ratelimit.hit(f"client_config:{request.user.pk}", CONFIG_RATE_LIMIT, CONFIG_RATE_WINDOW):
+        response = _text(RATE_LIMITED_MESSAGE, status=429)
+        response["Retry-After"] = str(ratelimit.retry_after(CONFIG_RATE_WINDOW))
+        return response
+    service = _own_service(request, pk)
+    spec = client_panel.protocol_file(protocol, ext)
+    if spec is None:
+        raise Http404("No such config.")
+    try:
+        text = client_panel.config_download(service, spec)
+    except ServiceNotProvisioned as exc:
+        return _text(exc.message, status=409)
+    except client_panel.ProtocolDisabled as exc:
+        raise Http404(exc.message) from None
+    except client_panel.ClientPanelError as exc:
+        return _text(exc.message, status=503)
+    response = HttpResponse(text, content_type=spec.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        True, client_panel.config_filename(service, spec)
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return _no_store(response)
+
+
+@require_POST
+@login_required
+def service_otl(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mint a one-time link and show it once on the service page (POST, CSRF-checked)."""
+    service = _own_service(request, pk)
+    if not ratelimit.hit(f"client_otl:{service.pk}", OTL_RATE_LIMIT, OTL_RATE_WINDOW):
+        response = _otl_result(request, service, OTL_RATE_LIMITED_MESSAGE, status=429)
+        response["Retry-After"] = str(ratelimit.retry_after(OTL_RATE_WINDOW))
+        return response
+    try:
+        link = client_panel.create_one_time_link(service)
+    except ServiceNotProvisioned as exc:
+        return _otl_result(request, service, exc.message, status=409)
+    except client_panel.ClientPanelError as exc:
+        return _otl_result(request, service, exc.message, status=503)
+    request.session[OTL_SESSION_KEY.format(pk=pk)] = link
+    url = reverse("provisioning:service_detail", args=[pk]) + "#one-time-link"
+    return redirect(url)
+
+
+def _otl_result(
+    request: HttpRequest, service: Service, message: str, *, status: int
+) -> HttpResponse:
+    context = _service_context(service, section="information")
+    context["message"] = message
+    response = render(request, "provisioning/client/service_otl_error.html", context, status=status)
+    return _no_store(response)
+
+
+def _text(message: str, *, status: int) -> HttpResponse:
+    return _no_store(HttpResponse(message, status=status, content_type="text/plain; charset=utf-8"))
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    # never_cache adds no-store too; set explicitly so the contract does not hang on a decorator.
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @require_GET
