@@ -15,7 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,6 +24,19 @@ from django.utils.html import format_html
 from portal.accounts.models import Customer
 from provisioning import services
 from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
+from provisioning.client_area import service_plan
+from provisioning.client_panel import (
+    PROTOCOL_FILES,
+    ClientAreaData,
+    client_area_view,
+    is_provisioned,
+)
+from provisioning.live import (
+    LiveDataUnavailable,
+    ServiceNotProvisioned,
+    poll_seconds,
+    service_connection_status,
+)
 from provisioning.models import Product, Service, ServiceAction, ServiceStatus
 from provisioning.panel_overview import INTERACTIVE_RETRY
 from provisioning.selectors import (
@@ -35,7 +48,7 @@ from provisioning.selectors import (
     services_needing_attention,
 )
 from provisioning.usage import bytes_to_gb, service_usage_refresh
-from vpnpanel import PanelError
+from vpnpanel import PanelError, Protocol
 
 A = ServiceAction
 ACTION_CONFIRMATIONS: dict[str, str] = {
@@ -220,6 +233,11 @@ class ServiceAdmin(admin.ModelAdmin):
                 name="provisioning_service_refresh_usage",
             ),
             path(
+                "<path:object_id>/connection-status/",
+                view(self.connection_status_view),
+                name="provisioning_service_connection_status",
+            ),
+            path(
                 "<path:object_id>/clear-attention/",
                 view(self.clear_attention_view),
                 name="provisioning_service_clear_attention",
@@ -241,7 +259,43 @@ class ServiceAdmin(admin.ModelAdmin):
                     "metrics": service_metric_statistics(obj),
                 }
             )
+            if is_provisioned(obj):
+                panel = client_area_view(obj)
+                context.update(
+                    {
+                        "vpn": panel,
+                        "vpn_protocols": protocol_rows(panel),
+                        "vpn_plan": service_plan(obj),
+                        "connection_url": reverse(
+                            "admin:provisioning_service_connection_status", args=[obj.pk]
+                        ),
+                    }
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def connection_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: the live connection status, the customer endpoint's JSON shape (staff only)."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        service = self.get_object(request, unquote(object_id))
+        if service is None:
+            return _no_store({"error": "No such service."}, status=404)
+        try:
+            status = service_connection_status(service)
+        except ServiceNotProvisioned as exc:
+            return _no_store({"error": exc.message}, status=409)
+        except LiveDataUnavailable as exc:
+            return _no_store({"error": exc.message}, status=503)
+        return _no_store(
+            {
+                "online": status.online,
+                "checked_at": status.checked_at.isoformat(),
+                "poll_seconds": poll_seconds(),
+                "sessions": status.sessions,
+            }
+        )
 
     # Create by hand ----------------------------------------------------------------------------
 
@@ -464,3 +518,40 @@ def can_retry(service: Service) -> bool:
     return service.action_parked or (
         service.status == ServiceStatus.FAILED and not service.pending_action
     )
+
+
+# Service tab: VPN client blocks ----------------------------------------------------------------
+
+# Always offered on the tab (greyed when off on the network); AmneziaWG only when the network
+# has it.
+ALWAYS_OFFERED = (Protocol.WIREGUARD, Protocol.OPENVPN, Protocol.IKEV2)
+
+
+def protocol_rows(panel: ClientAreaData) -> list[dict[str, Any]]:
+    """One row per protocol the tab offers: enabled flag, why not, and its config block."""
+    if panel.network is None:
+        return []
+    blocks = {block.protocol: block for block in panel.configs}
+    rows = []
+    for protocol, spec in PROTOCOL_FILES.items():
+        enabled = panel.network.protocol_enabled(protocol)
+        if not enabled and protocol not in ALWAYS_OFFERED:
+            continue
+        rows.append(
+            {
+                "value": protocol.value,
+                "label": spec.label,
+                "enabled": enabled,
+                "disabled_reason": ""
+                if enabled
+                else f"{spec.label} is disabled on network {panel.network.name}",
+                "block": blocks.get(protocol.value),
+            }
+        )
+    return rows
+
+
+def _no_store(data: dict[str, Any], *, status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
