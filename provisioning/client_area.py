@@ -15,7 +15,6 @@ S = ServiceStatus
 # Statuses in which the service is still being set up: the page polls until it leaves them.
 SETUP_STATUSES = frozenset({S.PENDING, S.PROVISIONING})
 # Statuses in which a client exists on the panel that the live blocks can ask about.
-LIVE_BLOCK_STATUSES = frozenset({S.ACTIVE, S.SUSPENDED})
 CUSTOMER_LABELS: dict[str, str] = {
     S.PENDING: "Waiting to be set up",
     S.PROVISIONING: "Being set up",
@@ -52,10 +51,6 @@ def status_label(status: str) -> str:
 
 def is_setting_up(service: Service) -> bool:
     return service.status in SETUP_STATUSES
-
-
-def shows_live_blocks(service: Service) -> bool:
-    return service.status in LIVE_BLOCK_STATUSES
 
 
 def status_payload(service: Service) -> dict[str, str | bool]:

@@ -35,7 +35,7 @@ def _service_context(service: Service, *, section: str) -> dict[str, object]:
         "section": section,
         "status_label": client_area.status_label(service.status),
         "plan": client_area.service_plan(service),
-        "live": client_area.shows_live_blocks(service),
+        "live": client_panel.is_provisioned(service),
     }
 
 
@@ -88,11 +88,11 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def service_config(request: HttpRequest, pk: int, protocol: str, ext: str) -> HttpResponse:
     """One protocol's config file of the customer's own service, as an attachment."""
+    service = _own_service(request, pk)
     if not ratelimit.hit(f"client_config:{request.user.pk}", CONFIG_RATE_LIMIT, CONFIG_RATE_WINDOW):
         response = _text(RATE_LIMITED_MESSAGE, status=429)
         response["Retry-After"] = str(ratelimit.retry_after(CONFIG_RATE_WINDOW))
         return response
-    service = _own_service(request, pk)
     spec = client_panel.protocol_file(protocol, ext)
     if spec is None:
         raise Http404("No such config.")

@@ -61,6 +61,7 @@
   var pollSeconds = DEFAULT_POLL_SECONDS;
   var timer = null;
   var inFlight = false;
+  var stopped = false;
   var lastCheckedAt = null;
   var backoffUntil = 0; // after a 429: no automatic fetch before this (ms since the epoch)
 
@@ -300,6 +301,9 @@
             renderFailure(message, true);
           });
         }
+        if (response.status === 404 || response.status === 409) {
+          stopped = true; // no such service, or not set up: asking again cannot help
+        }
         return readError(response).then(function (message) {
           renderFailure(message, false);
         });
@@ -312,7 +316,9 @@
         inFlight = false;
         refreshButton.disabled = false;
         block.removeAttribute("aria-busy");
-        schedule(nextDelay === null ? pollSeconds : nextDelay);
+        if (!stopped) {
+          schedule(nextDelay === null ? pollSeconds : nextDelay);
+        }
       });
   }
 
@@ -321,6 +327,9 @@
   });
 
   document.addEventListener("visibilitychange", function () {
+    if (stopped) {
+      return;
+    }
     if (document.hidden) {
       window.clearTimeout(timer);
       timer = null;

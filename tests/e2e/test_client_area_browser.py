@@ -22,7 +22,9 @@ def pending_service() -> Service:
     )
 
 
-def test_setup_progress_turns_into_the_active_page_without_a_reload(browser_page, pending_service):
+def test_setup_progress_turns_into_the_active_page_without_a_manual_reload(
+    browser_page, pending_service
+):
     page = browser_page
     page.goto("/services/")
     assert page.url.endswith("/accounts/login/?next=/services/")
@@ -43,7 +45,7 @@ def test_setup_progress_turns_into_the_active_page_without_a_reload(browser_page
     page.locator("#setup-progress [data-role=label]", has_text="Being set up").wait_for()
 
     Service.objects.filter(pk=pending_service.pk).update(status="active")
-    page.locator("#connection-status").wait_for()
+    page.locator(".service-header .pill", has_text="Active").wait_for()
     assert page.locator("#setup-progress").count() == 0
     assert "Active" in page.locator(".service-header .pill").inner_text()
     assert page.url.endswith(f"/services/{pending_service.pk}/")

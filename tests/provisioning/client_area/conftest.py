@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from portal.accounts.models import Customer
-from provisioning.models import Product, Service
+from provisioning.models import Product, Server, Service
 
 
 @pytest.fixture
@@ -28,6 +28,16 @@ def service_factory(customer, product) -> Callable[..., Service]:
         return Service.objects.create(**{**defaults, **fields})
 
     return make
+
+
+@pytest.fixture
+def provisioned_service(service_factory, server_group) -> Service:
+    """An active service with a client name on a server whose panel is never reached."""
+    unreachable = Server.objects.create(
+        name="unreached", group=server_group, hostname="127.0.0.1", port=9, secure=False,
+        api_token="t",
+    )  # fmt: skip
+    return service_factory(status="active", server=unreachable, remote_name="vpn-provisioned")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from portal.accounts.models import Customer
-from provisioning.models import Service
+from provisioning.models import Server, Service
 
 pytestmark = pytest.mark.django_db
 
@@ -173,14 +173,27 @@ def test_setting_up_page_shows_progress_and_loads_the_poller(owner_client, servi
     assert 'id="connection-status"' not in page
 
 
-def test_active_page_has_the_connection_block_and_no_poller(owner_client, service_factory):
-    service = service_factory(status="active")
+def test_active_page_has_the_connection_block_and_no_poller(
+    owner_client, service_factory, server_group
+):
+    unreachable = Server.objects.create(
+        name="gone", group=server_group, hostname="127.0.0.1", port=9, secure=False, api_token="t"
+    )
+    service = service_factory(status="active", server=unreachable, remote_name="vpn-x")
 
     page = owner_client.get(f"/services/{service.pk}/").content.decode()
 
     assert 'id="setup-progress"' not in page
     assert "service_status.js" not in page
     assert f'data-url="/services/{service.pk}/connection.json"' in page
+
+
+def test_an_active_service_without_a_client_gets_no_live_blocks(owner_client, service_factory):
+    service = service_factory(status="active")
+
+    page = owner_client.get(f"/services/{service.pk}/").content.decode()
+
+    assert "connection.json" not in page
 
 
 def test_failed_page_says_so_and_leaks_nothing(owner_client, service_factory):
@@ -238,8 +251,8 @@ def test_service_facts_show_plan_bandwidth(owner_client, service_factory):
     assert "Unlimited" in page
 
 
-def test_traffic_page_defaults_to_the_current_month(owner_client, service_factory):
-    service = service_factory()
+def test_traffic_page_defaults_to_the_current_month(owner_client, provisioned_service):
+    service = provisioned_service
     today = timezone.localdate()
 
     page = owner_client.get(f"/services/{service.pk}/traffic/").content.decode()
@@ -251,8 +264,8 @@ def test_traffic_page_defaults_to_the_current_month(owner_client, service_factor
     assert 'aria-current="page">Traffic statistics' in page
 
 
-def test_traffic_page_takes_a_past_month_and_ignores_nonsense(owner_client, service_factory):
-    service = service_factory()
+def test_traffic_page_takes_a_past_month_and_ignores_nonsense(owner_client, provisioned_service):
+    service = provisioned_service
     year = timezone.localdate().year - 1
     url = f"/services/{service.pk}/traffic/"
 
