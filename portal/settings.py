@@ -150,6 +150,9 @@ PANEL_RETRY_ATTEMPTS = env.int("PANEL_RETRY_ATTEMPTS", default=3)
 PANEL_RETRY_BACKOFF = env.float("PANEL_RETRY_BACKOFF", default=0.5)
 PANEL_RETRY_MAX_BACKOFF = env.float("PANEL_RETRY_MAX_BACKOFF", default=8.0)
 PANEL_RETRY_JITTER = env.float("PANEL_RETRY_JITTER", default=0.25)
+# Calls a page or an admin button waits on: one attempt, and these shorter timeouts.
+PANEL_INTERACTIVE_CONNECT_TIMEOUT = env.float("PANEL_INTERACTIVE_CONNECT_TIMEOUT", default=3.0)
+PANEL_INTERACTIVE_READ_TIMEOUT = env.float("PANEL_INTERACTIVE_READ_TIMEOUT", default=8.0)
 
 # Provisioning: a worker's lease on a service is renewed by every panel call, so it only has to
 # outlive one call with its retries; the sweeper re-queues pending work overdue by SWEEP_AFTER.

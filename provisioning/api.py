@@ -25,7 +25,6 @@ from provisioning.live import (
 )
 from provisioning.models import Service
 from provisioning.module_log import ModuleLogRecorder
-from provisioning.panel_overview import INTERACTIVE_RETRY
 from provisioning.panels import panel_client_for
 from provisioning.selectors import customer_service
 from vpnpanel import PanelError, TrafficDay
@@ -156,7 +155,7 @@ def _panel_traffic(service: Service, year: int, month: int) -> list[TrafficDay]:
         server=server, service=service, action="traffic", correlation_id=uuid.uuid4()
     )
     try:
-        client = panel_client_for(server, on_call=recorder, retry=INTERACTIVE_RETRY)
+        client = panel_client_for(server, on_call=recorder, interactive=True)
     except ValueError as exc:  # no usable address or token
         logger.warning("Cannot ask %s for traffic: %s", server, exc)
         raise LiveDataUnavailable(TRAFFIC_UNAVAILABLE_MESSAGE) from exc

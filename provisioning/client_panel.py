@@ -18,7 +18,6 @@ from typing import TypeVar
 from provisioning.live import PROVISIONED_STATUSES, ServiceNotProvisioned
 from provisioning.models import Service
 from provisioning.module_log import ModuleLogRecorder
-from provisioning.panel_overview import INTERACTIVE_RETRY
 from provisioning.panels import panel_client_for
 from vpnpanel import Network, PanelClient, PanelError, PanelNotFound, PanelUnreachable, Protocol
 from vpnpanel import VpnClient as PanelVpnClient
@@ -161,7 +160,7 @@ def _panel(service: Service, action: str) -> PanelClient:
         server=service.server, service=service, action=action, correlation_id=uuid.uuid4()
     )
     try:
-        return panel_client_for(service.server, on_call=recorder, retry=INTERACTIVE_RETRY)
+        return panel_client_for(service.server, on_call=recorder, interactive=True)
     except ValueError as exc:  # no usable address or token
         logger.warning("Cannot build a panel client for %s: %s", service.server, exc)
         raise ClientPanelError(UNREACHABLE_MESSAGE) from None

@@ -24,8 +24,7 @@ from django.utils import timezone
 
 from provisioning.models import Server, Service, ServiceStatus
 from provisioning.module_log import ModuleLogRecorder
-from provisioning.panel_overview import INTERACTIVE_RETRY
-from provisioning.panels import panel_client_for
+from provisioning.panels import interactive_timeouts, panel_client_for
 from vpnpanel import OnlineSession, PanelError, Protocol
 
 logger = logging.getLogger(__name__)
@@ -110,7 +109,8 @@ def cache_keys(server: Server) -> tuple[str, str]:
 def _lock_seconds() -> float:
     # One attempt, bounded by the client's timeouts, plus a margin: the lock outlives a healthy
     # fetch, and expires soon after a holder that died.
-    return float(settings.PANEL_CONNECT_TIMEOUT) + float(settings.PANEL_READ_TIMEOUT) + 1.0
+    timeouts = interactive_timeouts()
+    return timeouts.connect + timeouts.read + 1.0
 
 
 def _online_snapshot(server: Server) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def _fetch(server: Server) -> dict[str, Any]:
         server=server, service=None, action="online", correlation_id=uuid.uuid4()
     )
     try:
-        client = panel_client_for(server, on_call=recorder, retry=INTERACTIVE_RETRY)
+        client = panel_client_for(server, on_call=recorder, interactive=True)
     except ValueError as exc:  # no usable address or token
         logger.warning("Cannot ask %s who is online: %s", server, exc)
         return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}

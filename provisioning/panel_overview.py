@@ -25,7 +25,6 @@ from vpnpanel import (
     Network,
     PanelClient,
     PanelError,
-    RetryPolicy,
     SystemStatus,
 )
 
@@ -35,7 +34,6 @@ T = TypeVar("T")
 
 MAX_WORKERS = 8
 # For an admin waiting on a page: one try, no backoff; the error is shown, never sat through.
-INTERACTIVE_RETRY = RetryPolicy(attempts=1, backoff=0, max_backoff=0, jitter=0)
 
 
 @dataclass(frozen=True)
@@ -152,9 +150,7 @@ class _PanelCalls:
         return results
 
     def _client(self, server: Server) -> PanelClient:
-        return panel_client_for(
-            server, on_call=partial(self._buffer, server), retry=INTERACTIVE_RETRY
-        )
+        return panel_client_for(server, on_call=partial(self._buffer, server), interactive=True)
 
     def _buffer(self, server: Server, record: CallRecord) -> None:
         self._records.append((server, record))  # list.append is atomic: safe across threads

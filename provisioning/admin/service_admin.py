@@ -38,7 +38,7 @@ from provisioning.live import (
     service_connection_status,
 )
 from provisioning.models import Product, Service, ServiceAction, ServiceStatus
-from provisioning.panel_overview import INTERACTIVE_RETRY
+from provisioning.panels import INTERACTIVE_RETRY
 from provisioning.selectors import (
     attention_counts,
     findings_open,
