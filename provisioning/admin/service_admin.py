@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from portal.accounts.models import Customer
+from portal.core import ratelimit
 from provisioning import services
 from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
 from provisioning.client_area import service_plan
@@ -51,6 +52,9 @@ from provisioning.usage import bytes_to_gb, service_usage_refresh
 from vpnpanel import PanelError, Protocol
 
 A = ServiceAction
+# "Refresh now" asks the panel; a few per minute and service is plenty for a person.
+REFRESH_LIMIT = 3
+REFRESH_WINDOW = 60
 ACTION_CONFIRMATIONS: dict[str, str] = {
     A.CREATE: "Create the client on the panel for this service (again)?",
     A.SUSPEND: "Suspend this service? Its client is disabled on the panel, which disconnects it.",
@@ -416,6 +420,13 @@ class ServiceAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         service = self._service_or_404(request, object_id)
+        if not ratelimit.hit(f"admin_usage_refresh:{service.pk}", REFRESH_LIMIT, REFRESH_WINDOW):
+            self.message_user(
+                request,
+                "Usage was refreshed a moment ago; wait a minute before asking the panel again.",
+                messages.WARNING,
+            )
+            return redirect(f"{self._change_url(service)}#service-metrics")
         try:
             snapshot = service_usage_refresh(service_id=service.pk, retry=INTERACTIVE_RETRY)
         except (services.ProvisioningError, PanelError) as exc:

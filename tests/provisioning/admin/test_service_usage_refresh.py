@@ -1,12 +1,22 @@
 """The service page's "Metric statistics" block and its Refresh now button (a POST): one try,
 the error shown at once; the background task retries the same error instead."""
 
+import uuid
+
 import pytest
 
 from provisioning import tasks
 from provisioning.models import Product, Service, ServiceStatus, UsageSnapshot
 from provisioning.usage import bytes_to_gb
 from vpnpanel import PanelClient
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    """Rate-limit counters that no other test (or an earlier run on Redis) can see."""
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
+    }
 
 
 @pytest.fixture
@@ -91,3 +101,16 @@ def test_usage_task_retries_the_same_error_and_stores_the_usage(metered_service,
 
     assert traffic_calls(simulator, metered_service) == 2
     assert UsageSnapshot.objects.filter(service=metered_service).exists()
+
+
+def test_refresh_now_is_rate_limited_per_service(admin_client, metered_service, simulator):
+    url = f"/admin/provisioning/service/{metered_service.pk}/refresh-usage/"
+    for _ in range(3):
+        admin_client.post(url)
+    simulator.knob("POST", "calls/reset")
+
+    response = admin_client.post(url, follow=True)
+
+    assert "wait a minute" in response.content.decode()
+    traffic_calls = [c for c in simulator.knob("GET", "calls") if "/traffic/" in c["path"]]
+    assert traffic_calls == []
