@@ -39,16 +39,23 @@ NOT_FOUND_MESSAGE = "No such service."
 RATE_LIMITED_MESSAGE = "Too many requests. Please wait a moment and try again."
 
 
+def _over_limit(key: str, limit: int, window: int) -> JsonResponse | None:
+    """A 429 answer with Retry-After once ``key`` is over its limit, else None."""
+    if ratelimit.hit(key, limit, window):
+        return None
+    response = _error(RATE_LIMITED_MESSAGE, status=429)
+    response["Retry-After"] = str(ratelimit.retry_after(window))
+    return response
+
+
 @require_GET
 @login_required
 @never_cache
 def connection_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Online/offline and the live sessions of one of the customer's own services."""
     key = f"connection_status:{request.user.pk}:{pk}"
-    if not ratelimit.hit(key, STATUS_RATE_LIMIT, STATUS_RATE_WINDOW):
-        response = _error(RATE_LIMITED_MESSAGE, status=429)
-        response["Retry-After"] = str(ratelimit.retry_after(STATUS_RATE_WINDOW))
-        return response
+    if too_many := _over_limit(key, STATUS_RATE_LIMIT, STATUS_RATE_WINDOW):
+        return too_many
     service = customer_service(user=request.user, service_id=pk)
     if service is None:
         return _error(NOT_FOUND_MESSAGE, status=404)
@@ -97,10 +104,8 @@ TRAFFIC_UNAVAILABLE_MESSAGE = (
 def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     """Per-day download/upload bytes of one of the customer's own services for one month."""
     key = f"traffic:{request.user.pk}:{pk}"
-    if not ratelimit.hit(key, TRAFFIC_RATE_LIMIT, TRAFFIC_RATE_WINDOW):
-        response = _error(RATE_LIMITED_MESSAGE, status=429)
-        response["Retry-After"] = str(ratelimit.retry_after(TRAFFIC_RATE_WINDOW))
-        return response
+    if too_many := _over_limit(key, TRAFFIC_RATE_LIMIT, TRAFFIC_RATE_WINDOW):
+        return too_many
     service = customer_service(user=request.user, service_id=pk)
     if service is None:
         return _error(NOT_FOUND_MESSAGE, status=404)
