@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from licensing.status import licence_status_row
 from provisioning.admin.common import PORTAL_ADMIN_CSS
 from provisioning.models import Product, Server, ServerGroup
 from provisioning.panel_overview import Outcome, servers_networks
@@ -366,12 +367,13 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ("group",)
     list_select_related = ("group",)
     search_fields = ("name",)
+    readonly_fields = ("licence_status",)
     fieldsets = (
         (None, {"fields": ("name", "group")}),
         ("Bandwidth", {"fields": ("download_mbps", "upload_mbps")}),
         ("Client name", {"fields": ("client_name_rule",)}),
         ("Client area", {"fields": ("instruction_url",)}),
-        ("Licence", {"fields": ("license_key", "clear_license_key")}),
+        ("Licence", {"fields": ("license_key", "clear_license_key", "licence_status")}),
         ("Metric billing", {"fields": ("metric_download", "metric_upload")}),
         ("Placement", {"fields": ("placement",)}),
     )
@@ -381,12 +383,19 @@ class ProductAdmin(admin.ModelAdmin):
         js = ("portal/product_networks.js",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Product | None = None):
-        if obj is not None and obj.license_key:
-            return self.fieldsets
+        hidden = set()
+        if obj is None:
+            hidden.add("licence_status")
+        if obj is None or not obj.license_key:
+            hidden.add("clear_license_key")
         return tuple(
-            (name, {"fields": tuple(f for f in opts["fields"] if f != "clear_license_key")})
+            (name, {"fields": tuple(f for f in opts["fields"] if f not in hidden)})
             for name, opts in self.fieldsets
         )
+
+    @admin.display(description="licence status")
+    def licence_status(self, product: Product) -> str:
+        return licence_status_row(product)
 
     @admin.display(description="bandwidth (Mbit/s)")
     def bandwidth(self, product: Product) -> str:

@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from licensing.status import licence_error
 from portal.accounts.models import Customer
 from portal.core import ratelimit
 from provisioning import services
@@ -261,6 +262,7 @@ class ServiceAdmin(admin.ModelAdmin):
                     "can_retry": can_retry(obj) and self.may_act(request),
                     "may_act": self.may_act(request),
                     "metrics": service_metric_statistics(obj),
+                    "licence_error": licence_error(obj.product),
                 }
             )
             if is_provisioned(obj):

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
+from licensing.status import cache_key, record_licence_check
 from provisioning import live
 from provisioning.models import Product, ServiceStatus
 from vpnpanel import PanelClient
@@ -21,13 +22,14 @@ def lab_service(simulator, server_for, server_group, service_factory):
     product = Product.objects.create(
         name="Tab", group=server_group, settings={"download_mbps": 100, "upload_mbps": 0}
     )
-    return service_factory(
+    yield service_factory(
         product=product,
         server=server,
         network="lab",
         remote_name=client.name,
         status=ServiceStatus.ACTIVE,
     )
+    cache.delete(cache_key(product))
 
 
 def change_url(service) -> str:
@@ -139,22 +141,21 @@ def test_connection_status_json_refuses_non_staff(lab_service):
     assert Client().get(status_url(lab_service)).status_code == 302
 
 
-def test_licence_error_hook_shows_an_errorbox(rf, admin_user, lab_service, simulator):
-    from django.contrib import admin as django_admin
+def test_failed_licence_check_shows_an_escaped_errorbox(admin_client, lab_service):
+    record_licence_check(lab_service.product, error="Licence <b>expired</b>.", valid_for=60)
 
-    from provisioning.models import Service
-
-    simulator.stop()
-    model_admin = django_admin.site._registry[Service]
-    request = rf.get(change_url(lab_service))
-    request.user = admin_user
-    request._messages = []
-    response = model_admin.change_view(
-        request, str(lab_service.pk), extra_context={"licence_error": "Licence expired."}
-    )
-    page = response.render().content.decode()
+    page = admin_client.get(change_url(lab_service)).content.decode()
 
     assert (
-        '<p class="errornote licence-error" id="licence-error" role="alert">Licence expired.</p>'
-        in page
-    )
+        '<p class="errornote licence-error" id="licence-error" role="alert">'
+        "Licence &lt;b&gt;expired&lt;/b&gt;.</p>"
+    ) in page
+
+
+def test_no_errorbox_after_a_successful_or_without_a_licence_check(admin_client, lab_service):
+    assert 'id="licence-error"' not in admin_client.get(change_url(lab_service)).content.decode()
+
+    record_licence_check(lab_service.product, error="Licence expired.", valid_for=60)
+    record_licence_check(lab_service.product, valid_for=60)
+
+    assert 'id="licence-error"' not in admin_client.get(change_url(lab_service)).content.decode()
