@@ -164,6 +164,11 @@ PROVISIONING_MAX_RETRIES = env.int("PROVISIONING_MAX_RETRIES", default=6)
 PROVISIONING_RETRY_BASE_SECONDS = env.float("PROVISIONING_RETRY_BASE_SECONDS", default=10.0)
 PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", default=600.0)
 MODULE_LOG_RETENTION_DAYS = env.int("MODULE_LOG_RETENTION_DAYS", default=90)
+# A watched service page polls client/online every few seconds: log one success per panel per
+# this many minutes (failures always), not ~17,000 rows a day. 0 logs every poll.
+MODULE_LOG_POLL_OK_MINUTES = env.int("MODULE_LOG_POLL_OK_MINUTES", default=10)
+if MODULE_LOG_POLL_OK_MINUTES < 0:
+    raise ImproperlyConfigured("MODULE_LOG_POLL_OK_MINUTES must be 0 or more.")
 # Usage pull: panels are small appliances; ask each for at most this many services at once.
 USAGE_PULL_CONCURRENCY_PER_PANEL = env.int("USAGE_PULL_CONCURRENCY_PER_PANEL", default=4)
 if USAGE_PULL_CONCURRENCY_PER_PANEL < 1:
@@ -174,6 +179,12 @@ if USAGE_PULL_CONCURRENCY_PER_PANEL < 1:
 CLIENT_AREA_POLL_SECONDS = env.int("CLIENT_AREA_POLL_SECONDS", default=5)
 if CLIENT_AREA_POLL_SECONDS < 1:
     raise ImproperlyConfigured("CLIENT_AREA_POLL_SECONDS must be at least 1.")
+# The service page asks the panel in parallel and renders after at most this long; blocks still
+# waiting say so. Above the interactive connect timeout, so a dead panel reads as unreachable;
+# two rounds of calls (client and network, then configs) of up to 3 s each still fit.
+CLIENT_AREA_PANEL_BUDGET_SECONDS = env.float("CLIENT_AREA_PANEL_BUDGET_SECONDS", default=6.0)
+if CLIENT_AREA_PANEL_BUDGET_SECONDS <= 0:
+    raise ImproperlyConfigured("CLIENT_AREA_PANEL_BUDGET_SECONDS must be positive.")
 
 # Encryption at rest for panel tokens and other secrets. Several comma-separated keys rotate:
 # the first encrypts, all decrypt. Derived from SECRET_KEY only in DEBUG.
@@ -201,6 +212,28 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/services/"
+
+# Sign-in throttling (portal/accounts/throttle.py): failed attempts per window, counted per
+# (username, client address), per username across all addresses (a ceiling one address cannot
+# reach alone, so one attacker cannot lock the real user out), and per client address.
+LOGIN_THROTTLE_WINDOW_SECONDS = env.int("LOGIN_THROTTLE_WINDOW_SECONDS", default=900)
+LOGIN_THROTTLE_PER_USER_AND_IP = env.int("LOGIN_THROTTLE_PER_USER_AND_IP", default=5)
+LOGIN_THROTTLE_PER_USER = env.int("LOGIN_THROTTLE_PER_USER", default=20)
+LOGIN_THROTTLE_PER_IP = env.int("LOGIN_THROTTLE_PER_IP", default=30)
+for _name in (
+    "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "LOGIN_THROTTLE_PER_USER_AND_IP",
+    "LOGIN_THROTTLE_PER_USER",
+    "LOGIN_THROTTLE_PER_IP",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+# Reverse proxies in front of the portal that append to X-Forwarded-For. At 0 the header is
+# ignored (anyone can send it) and the client address is REMOTE_ADDR; behind a proxy that is the
+# proxy's, shared by every client, so set this there.
+PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=0)
+if PORTAL_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PORTAL_TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # One strict policy for the whole site, admin included (Django 5.2's admin loads only external
 # scripts): no inline script or style anywhere, so injected markup cannot run.

@@ -7,6 +7,7 @@ only approximates it, which is fine for a single-user demo).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -22,7 +23,7 @@ def hit(key: str, limit: int, window: int) -> bool:
     """
     if limit < 1 or window < 1:
         raise ValueError(f"Rate limit needs limit and window >= 1, got {limit}/{window}")
-    bucket = f"{KEY_PREFIX}:{key}:{int(time.time() // window)}"
+    bucket = _bucket(key, window)
     # A little longer than the window, so the counter cannot vanish while its window is current.
     if cache.add(bucket, 1, timeout=window + 1):
         return True
@@ -34,7 +35,23 @@ def hit(key: str, limit: int, window: int) -> bool:
     return count <= limit
 
 
+def undo(key: str, window: int) -> None:
+    """Give back one hit of the current window, for a request that turned out not to count."""
+    # No counter in the current window (it rolled over meanwhile): nothing to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(_bucket(key, window))
+
+
+def reset(key: str, window: int) -> None:
+    """Forget every hit of the current window on ``key``."""
+    cache.delete(_bucket(key, window))
+
+
 def retry_after(window: int) -> int:
     """Whole seconds until the current window of ``window`` seconds ends (at least 1)."""
     now = time.time()
     return max(1, math.ceil((now // window + 1) * window - now))
+
+
+def _bucket(key: str, window: int) -> str:
+    return f"{KEY_PREFIX}:{key}:{int(time.time() // window)}"
