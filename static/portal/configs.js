@@ -1,9 +1,22 @@
 // Service page configs: copy to the clipboard, and a lightbox for the QR codes.
 // No markup is built from strings: text goes through textContent/value only (strict CSP page).
+// Portal.configs.init(root) binds the buttons in root (the document on load; a subtree swapped in
+// by service_status.js later); an element already bound is skipped.
 (function () {
   "use strict";
 
   var FEEDBACK_MS = 2000;
+  var bound = new WeakSet();
+
+  // Each element once, however often init runs over it.
+  function each(root, selector, bind) {
+    root.querySelectorAll(selector).forEach(function (node) {
+      if (!bound.has(node)) {
+        bound.add(node);
+        bind(node);
+      }
+    });
+  }
 
   function fallbackCopy(text) {
     var area = document.createElement("textarea");
@@ -62,12 +75,9 @@
     );
   }
 
-  function setUpLightbox() {
-    var dialog = document.getElementById("vpn-lightbox");
-    if (!dialog) {
-      return;
-    }
+  function setUpLightbox(dialog) {
     var image = dialog.querySelector(".vpn-lightbox__image");
+    var closeButton = dialog.querySelector("[data-lightbox-close]");
     var opener = null;
 
     function close() {
@@ -95,34 +105,44 @@
         close();
       }
     });
-    dialog.querySelector("[data-lightbox-close]").addEventListener("click", close);
+    closeButton.addEventListener("click", close);
 
-    document.querySelectorAll("[data-lightbox]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        var thumb = button.querySelector("img");
-        if (!thumb) {
-          return;
-        }
-        // Only data: PNGs rendered by the server ever get here; src is an attribute, not markup.
-        image.src = thumb.getAttribute("src");
-        image.alt = thumb.alt + ", enlarged";
-        opener = button;
-        dialog.showModal();
-        dialog.querySelector("[data-lightbox-close]").focus();
+    return function open(button) {
+      var thumb = button.querySelector("img");
+      if (!thumb) {
+        return;
+      }
+      // Only data: PNGs rendered by the server ever get here; src is an attribute, not markup.
+      image.src = thumb.getAttribute("src");
+      image.alt = thumb.alt + ", enlarged";
+      opener = button;
+      dialog.showModal();
+      closeButton.focus();
+    };
+  }
+
+  function init(root) {
+    root = root || document;
+    each(root, "[data-copy-target]", function (button) {
+      button.addEventListener("click", onCopy);
+    });
+    each(root, "#vpn-lightbox", function (dialog) {
+      var open = setUpLightbox(dialog);
+      each(root, "[data-lightbox]", function (button) {
+        button.addEventListener("click", function () {
+          open(button);
+        });
       });
     });
   }
 
-  function init() {
-    document.querySelectorAll("[data-copy-target]").forEach(function (button) {
-      button.addEventListener("click", onCopy);
-    });
-    setUpLightbox();
-  }
-
+  var portal = (window.Portal = window.Portal || {});
+  portal.configs = { init: init };
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+    document.addEventListener("DOMContentLoaded", function () {
+      init(document);
+    });
   } else {
-    init();
+    init(document);
   }
 })();

@@ -3,7 +3,9 @@
 // Polls the block's data-url every poll_seconds (from the JSON, default 5) while the tab is
 // visible; paused when it is hidden and resumed, with an immediate fetch, when it is shown again.
 // The Refresh button forces a fetch at once. Errors (409/503/429/network) show inline and polling
-// goes on; a 429 waits for its Retry-After first. Loaded with defer (CSP: no inline script).
+// goes on; a 429 waits for its Retry-After first. Loaded with defer after portal/format.js (CSP:
+// no inline script). Portal.connectionStatus.init(root) starts the block found in root (the
+// document on load; a subtree swapped in by service_status.js later), once per block.
 //
 // Everything in the JSON comes from the panel and is untrusted: the DOM is built with
 // createElement/textContent only, never innerHTML.
@@ -46,41 +48,8 @@
     ],
   };
 
-  var block = document.getElementById("connection-status");
-  if (!block) {
-    return;
-  }
-  var url = block.getAttribute("data-url");
-  var pill = block.querySelector("[data-role=pill]");
-  var refreshButton = block.querySelector("[data-role=refresh]");
-  var checkedLine = block.querySelector("[data-role=checked]");
-  var errorLine = block.querySelector("[data-role=error]");
-  var placeholder = block.querySelector("[data-role=placeholder]");
-  var cardsBox = block.querySelector("[data-role=cards]");
-
-  var pollSeconds = DEFAULT_POLL_SECONDS;
-  var timer = null;
-  var inFlight = false;
-  var stopped = false;
-  var lastCheckedAt = null;
-  var backoffUntil = 0; // after a 429: no automatic fetch before this (ms since the epoch)
-
-  // Bytes in decimal units (1 KB = 1000 B), like the portal's plan limits and traffic totals
-  // ("GB" there means 10^9 bytes), so the numbers on the page agree with each other.
-  function humanBytes(value) {
-    var bytes = Number(value);
-    if (!isFinite(bytes) || bytes < 0) {
-      return "—";
-    }
-    var units = ["B", "KB", "MB", "GB", "TB"];
-    var index = 0;
-    while (bytes >= 1000 && index < units.length - 1) {
-      bytes /= 1000;
-      index += 1;
-    }
-    var digits = index === 0 || bytes >= 100 ? 0 : bytes >= 10 ? 1 : 2;
-    return bytes.toFixed(digits) + " " + units[index];
-  }
+  var formatBytes = window.Portal.format.bytes;
+  var started = new WeakSet(); // blocks already polling: init twice must not bind twice
 
   function relativeTime(seconds) {
     if (seconds < 5) {
@@ -170,8 +139,8 @@
       ["Endpoint", text(session.endpoint), "endpoint"],
       ["Last handshake", handshakeText(session), "handshake"],
       // tx is what the server sent, i.e. what the customer downloaded; rx the other way round.
-      ["Downloaded", humanBytes(session.tx_bytes), "downloaded"],
-      ["Uploaded", humanBytes(session.rx_bytes), "uploaded"],
+      ["Downloaded", formatBytes(session.tx_bytes), "downloaded"],
+      ["Uploaded", formatBytes(session.rx_bytes), "uploaded"],
     ].forEach(function (row) {
       facts.appendChild(element("dt", null, row[0]));
       var dd = element("dd", null, row[1]);
@@ -182,171 +151,205 @@
     return article;
   }
 
-  function setPill(state, label) {
-    pill.className = "conn-pill conn-pill--" + state;
-    pill.textContent = label;
-  }
+  function start(block) {
+    var url = block.getAttribute("data-url");
+    var pill = block.querySelector("[data-role=pill]");
+    var refreshButton = block.querySelector("[data-role=refresh]");
+    var checkedLine = block.querySelector("[data-role=checked]");
+    var errorLine = block.querySelector("[data-role=error]");
+    var placeholder = block.querySelector("[data-role=placeholder]");
+    var cardsBox = block.querySelector("[data-role=cards]");
 
-  function showError(message) {
-    errorLine.textContent = message;
-    errorLine.hidden = false;
-  }
+    var pollSeconds = DEFAULT_POLL_SECONDS;
+    var timer = null;
+    var inFlight = false;
+    var stopped = false;
+    var lastCheckedAt = null;
+    var backoffUntil = 0; // after a 429: no automatic fetch before this (ms since the epoch)
 
-  function clearError() {
-    errorLine.textContent = "";
-    errorLine.hidden = true;
-  }
-
-  function updateCheckedLine() {
-    if (!lastCheckedAt) {
-      return;
+    function setPill(state, label) {
+      pill.className = "conn-pill conn-pill--" + state;
+      pill.textContent = label;
     }
-    var seconds = Math.max(0, (Date.now() - lastCheckedAt.getTime()) / 1000);
-    checkedLine.textContent =
-      "Last checked " + lastCheckedAt.toLocaleTimeString() + " (" + relativeTime(seconds) + ")";
-  }
 
-  function render(data) {
-    var sessions = Array.isArray(data.sessions) ? data.sessions : [];
-    var seconds = Number(data.poll_seconds);
-    pollSeconds = isFinite(seconds) && seconds >= 1 ? seconds : DEFAULT_POLL_SECONDS;
-    var checked = new Date(String(data.checked_at));
-    lastCheckedAt = isNaN(checked.getTime()) ? new Date() : checked;
-
-    clearError();
-    setPill(data.online ? "online" : "offline", data.online ? "Online" : "Offline");
-    updateCheckedLine();
-    if (placeholder) {
-      placeholder.hidden = true;
+    function showError(message) {
+      errorLine.textContent = message;
+      errorLine.hidden = false;
     }
-    var nodes = sessions.map(card);
-    if (!nodes.length) {
-      nodes.push(element("p", "conn-empty", "Not connected on any protocol right now."));
+
+    function clearError() {
+      errorLine.textContent = "";
+      errorLine.hidden = true;
     }
-    cardsBox.replaceChildren.apply(cardsBox, nodes);
-  }
 
-  function renderFailure(message, keepData) {
-    if (placeholder) {
-      placeholder.hidden = true;
+    function updateCheckedLine() {
+      if (!lastCheckedAt) {
+        return;
+      }
+      var seconds = Math.max(0, (Date.now() - lastCheckedAt.getTime()) / 1000);
+      checkedLine.textContent =
+        "Last checked " + lastCheckedAt.toLocaleTimeString() + " (" + relativeTime(seconds) + ")";
     }
-    showError(message);
-    if (!keepData) {
-      // The old cards would pretend to be current; show that the state is unknown instead.
-      setPill("unknown", "Unknown");
-      cardsBox.replaceChildren();
+
+    function render(data) {
+      var sessions = Array.isArray(data.sessions) ? data.sessions : [];
+      var seconds = Number(data.poll_seconds);
+      pollSeconds = isFinite(seconds) && seconds >= 1 ? seconds : DEFAULT_POLL_SECONDS;
+      var checked = new Date(String(data.checked_at));
+      lastCheckedAt = isNaN(checked.getTime()) ? new Date() : checked;
+
+      clearError();
+      setPill(data.online ? "online" : "offline", data.online ? "Online" : "Offline");
+      updateCheckedLine();
+      if (placeholder) {
+        placeholder.hidden = true;
+      }
+      var nodes = sessions.map(card);
+      if (!nodes.length) {
+        nodes.push(element("p", "conn-empty", "Not connected on any protocol right now."));
+      }
+      cardsBox.replaceChildren.apply(cardsBox, nodes);
     }
-  }
 
-  function schedule(delaySeconds) {
-    window.clearTimeout(timer);
-    timer = null;
-    if (!document.hidden) {
-      timer = window.setTimeout(poll, delaySeconds * 1000);
+    function renderFailure(message, keepData) {
+      if (placeholder) {
+        placeholder.hidden = true;
+      }
+      showError(message);
+      if (!keepData) {
+        // The old cards would pretend to be current; show that the state is unknown instead.
+        setPill("unknown", "Unknown");
+        cardsBox.replaceChildren();
+      }
     }
-  }
 
-  function retryAfterSeconds(response) {
-    var value = Number(response.headers.get("Retry-After"));
-    return isFinite(value) && value > 0 ? Math.max(value, pollSeconds) : pollSeconds * 2;
-  }
-
-  function readError(response) {
-    return response
-      .json()
-      .then(function (body) {
-        return body && typeof body.error === "string" && body.error ? body.error : GENERIC_ERROR;
-      })
-      .catch(function () {
-        return GENERIC_ERROR;
-      });
-  }
-
-  function poll() {
-    if (inFlight || document.hidden) {
-      return;
-    }
-    window.clearTimeout(timer);
-    timer = null;
-    inFlight = true;
-    refreshButton.disabled = true;
-    block.setAttribute("aria-busy", "true");
-    var controller = typeof AbortController === "function" ? new AbortController() : null;
-    var abortTimer = controller
-      ? window.setTimeout(function () {
-          controller.abort();
-        }, FETCH_TIMEOUT_MS)
-      : null;
-    var nextDelay = null;
-
-    fetch(url, {
-      credentials: "same-origin",
-      cache: "no-store",
-      redirect: "manual", // a redirect here is the login page: the session has ended
-      headers: { Accept: "application/json" },
-      signal: controller ? controller.signal : undefined,
-    })
-      .then(function (response) {
-        if (response.type === "opaqueredirect") {
-          renderFailure(SIGNED_OUT_ERROR, false);
-          return null;
-        }
-        if (response.ok) {
-          return response.json().then(render);
-        }
-        if (response.status === 429) {
-          nextDelay = retryAfterSeconds(response);
-          backoffUntil = Date.now() + nextDelay * 1000;
-          return readError(response).then(function (message) {
-            renderFailure(message, true);
-          });
-        }
-        if (response.status === 404 || response.status === 409) {
-          stopped = true; // no such service, or not set up: asking again cannot help
-        }
-        return readError(response).then(function (message) {
-          renderFailure(message, false);
-        });
-      })
-      .catch(function () {
-        renderFailure(NETWORK_ERROR, false);
-      })
-      .then(function () {
-        window.clearTimeout(abortTimer);
-        inFlight = false;
-        refreshButton.disabled = false;
-        block.removeAttribute("aria-busy");
-        if (!stopped) {
-          schedule(nextDelay === null ? pollSeconds : nextDelay);
-        }
-      });
-  }
-
-  refreshButton.addEventListener("click", function () {
-    poll();
-  });
-
-  document.addEventListener("visibilitychange", function () {
-    if (stopped) {
-      return;
-    }
-    if (document.hidden) {
+    function schedule(delaySeconds) {
       window.clearTimeout(timer);
       timer = null;
-    } else if (Date.now() < backoffUntil) {
-      schedule((backoffUntil - Date.now()) / 1000);
-    } else {
+      if (!document.hidden) {
+        timer = window.setTimeout(poll, delaySeconds * 1000);
+      }
+    }
+
+    function retryAfterSeconds(response) {
+      var value = Number(response.headers.get("Retry-After"));
+      return isFinite(value) && value > 0 ? Math.max(value, pollSeconds) : pollSeconds * 2;
+    }
+
+    function readError(response) {
+      return response
+        .json()
+        .then(function (body) {
+          return body && typeof body.error === "string" && body.error ? body.error : GENERIC_ERROR;
+        })
+        .catch(function () {
+          return GENERIC_ERROR;
+        });
+    }
+
+    function poll() {
+      if (!block.isConnected) {
+        stopped = true; // swapped out of the page: a new block (if any) polls for itself
+        return;
+      }
+      if (inFlight || document.hidden) {
+        return;
+      }
+      window.clearTimeout(timer);
+      timer = null;
+      inFlight = true;
+      refreshButton.disabled = true;
+      block.setAttribute("aria-busy", "true");
+      var controller = typeof AbortController === "function" ? new AbortController() : null;
+      var abortTimer = controller
+        ? window.setTimeout(function () {
+            controller.abort();
+          }, FETCH_TIMEOUT_MS)
+        : null;
+      var nextDelay = null;
+
+      fetch(url, {
+        credentials: "same-origin",
+        cache: "no-store",
+        redirect: "manual", // a redirect here is the login page: the session has ended
+        headers: { Accept: "application/json" },
+        signal: controller ? controller.signal : undefined,
+      })
+        .then(function (response) {
+          if (response.type === "opaqueredirect") {
+            renderFailure(SIGNED_OUT_ERROR, false);
+            return null;
+          }
+          if (response.ok) {
+            return response.json().then(render);
+          }
+          if (response.status === 429) {
+            nextDelay = retryAfterSeconds(response);
+            backoffUntil = Date.now() + nextDelay * 1000;
+            return readError(response).then(function (message) {
+              renderFailure(message, true);
+            });
+          }
+          if (response.status === 404 || response.status === 409) {
+            stopped = true; // no such service, or not set up: asking again cannot help
+          }
+          return readError(response).then(function (message) {
+            renderFailure(message, false);
+          });
+        })
+        .catch(function () {
+          renderFailure(NETWORK_ERROR, false);
+        })
+        .then(function () {
+          window.clearTimeout(abortTimer);
+          inFlight = false;
+          refreshButton.disabled = false;
+          block.removeAttribute("aria-busy");
+          if (!stopped) {
+            schedule(nextDelay === null ? pollSeconds : nextDelay);
+          }
+        });
+    }
+
+    refreshButton.addEventListener("click", function () {
       poll();
-    }
-  });
+    });
 
-  // Keep the "(N s ago)" of the last check honest between polls.
-  window.setInterval(function () {
-    if (!document.hidden) {
-      updateCheckedLine();
-    }
-  }, 1000);
+    document.addEventListener("visibilitychange", function () {
+      if (stopped) {
+        return;
+      }
+      if (document.hidden) {
+        window.clearTimeout(timer);
+        timer = null;
+      } else if (Date.now() < backoffUntil) {
+        schedule((backoffUntil - Date.now()) / 1000);
+      } else {
+        poll();
+      }
+    });
 
-  refreshButton.hidden = false;
-  poll();
+    // Keep the "(N s ago)" of the last check honest between polls.
+    window.setInterval(function () {
+      if (!document.hidden) {
+        updateCheckedLine();
+      }
+    }, 1000);
+
+    refreshButton.hidden = false;
+    poll();
+  }
+
+  function init(root) {
+    var block = (root || document).querySelector("#connection-status");
+    if (!block || started.has(block)) {
+      return;
+    }
+    started.add(block);
+    start(block);
+  }
+
+  var portal = (window.Portal = window.Portal || {});
+  portal.connectionStatus = { init: init };
+  init(document);
 })();

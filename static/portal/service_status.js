@@ -1,10 +1,14 @@
 // Setup progress on the service page: poll status.json every 2 s while the tab is visible and
-// reload the page once the service has left pending/provisioning. Loaded with defer (CSP: no
-// inline script).
+// move the steps and status pills along in place. Once the service has left pending/provisioning,
+// fetch this page again and swap its #service-main in (no reload), then start the blocks it
+// brought (Portal.connectionStatus, Portal.configs: their scripts are loaded, idle, from the
+// start). Loaded with defer (CSP: no inline script).
 (function () {
   "use strict";
 
   var INTERVAL_MS = 2000;
+  var CONTAINER_ID = "service-main";
+  var BLOCK_SCRIPTS = ["connectionStatus", "configs"];
   var block = document.getElementById("setup-progress");
   if (!block) {
     return;
@@ -32,6 +36,13 @@
     });
   }
 
+  function markPills(status, text) {
+    document.querySelectorAll("[data-role=status-pill]").forEach(function (pill) {
+      pill.className = "pill pill--" + status;
+      pill.textContent = text;
+    });
+  }
+
   function schedule() {
     window.clearTimeout(timer);
     if (!finished && !document.hidden) {
@@ -39,18 +50,63 @@
     }
   }
 
+  function startBlocks(root) {
+    var portal = window.Portal || {};
+    BLOCK_SCRIPTS.forEach(function (name) {
+      if (portal[name]) {
+        portal[name].init(root);
+      }
+    });
+  }
+
+  // The page as the server renders it now, parsed (never executed: DOMParser runs no script).
+  function swapInFreshPage() {
+    return fetch(window.location.pathname + window.location.search, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "text/html" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(CONTAINER_ID);
+        var current = document.getElementById(CONTAINER_ID);
+        if (!fresh || !current) {
+          // Not the service page (e.g. the login page after the session ended): load it properly.
+          window.location.reload();
+          return;
+        }
+        // The parser ran without scripting, so <noscript> content would show: drop it.
+        fresh.querySelectorAll("noscript").forEach(function (node) {
+          node.remove();
+        });
+        var node = document.adoptNode(fresh);
+        current.replaceWith(node);
+        startBlocks(node);
+      });
+  }
+
   function apply(data) {
     if (!data || typeof data.status !== "string") {
-      return;
+      return null;
     }
-    if (label && typeof data.label === "string") {
-      label.textContent = data.label;
+    var text = typeof data.label === "string" ? data.label : data.status;
+    if (label) {
+      label.textContent = text;
     }
     markSteps(data.status);
-    if (data.done) {
-      finished = true;
-      window.location.reload();
+    markPills(data.status, text);
+    if (!data.done) {
+      return null;
     }
+    finished = true;
+    return swapInFreshPage().catch(function () {
+      finished = false; // the page could not be fetched: poll on and try again next tick
+    });
   }
 
   function poll() {

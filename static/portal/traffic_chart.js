@@ -1,7 +1,8 @@
 // Traffic statistics page: load traffic.json for the chosen month (on load and on Load) and draw
 // a Chart.js line chart per day (download blue, upload green) with the two totals below.
 // Without JavaScript the Year/Month form still works as a plain GET. Loaded with defer after
-// vendor/chart.umd.min.js (CSP: no inline script or style; Chart.js styles the canvas via CSSOM).
+// vendor/chart.umd.min.js and portal/format.js (CSP: no inline script or style; Chart.js styles
+// the canvas via CSSOM).
 (function () {
   "use strict";
 
@@ -23,27 +24,13 @@
 
   var DOWNLOAD = { line: "#1d5fd1", fill: "rgba(29, 95, 209, 0.18)" };
   var UPLOAD = { line: "#1e7c3b", fill: "rgba(30, 124, 59, 0.18)" };
-  // 1000-based, as the portal's decimal GB.
-  var UNITS = ["B", "KB", "MB", "GB", "TB"];
+  var formatBytes = window.Portal.format.bytes;
   var chart = null;
   var request = 0;
 
-  function formatBytes(bytes, digits) {
-    var value = Number(bytes) || 0;
-    var index = 0;
-    while (Math.abs(value) >= 1000 && index < UNITS.length - 1) {
-      value /= 1000;
-      index += 1;
-    }
-    if (index === 0) {
-      return Math.round(value) + " B";
-    }
-    return value.toFixed(digits === undefined ? 2 : digits) + " " + UNITS[index];
-  }
-
   function tickLabel(value) {
     // Axis ticks: no trailing zeros ("1.5 GB", "2 GB").
-    return formatBytes(value, 2).replace(/(\.\d*?)0+ /, "$1 ").replace(/\. /, " ");
+    return formatBytes(value).replace(/(\.\d*?)0+ /, "$1 ").replace(/\. /, " ");
   }
 
   function showError(message) {

@@ -1,56 +1,22 @@
 """The VPN client card and configs in a real browser: copy, download, QR lightbox, one-time link."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.utils import timezone
 
-from portal.accounts.models import Customer
-from provisioning.models import Product, Server, ServerGroup, Service
-from tests.e2e.conftest import _screenshot_path
+from tests.e2e.conftest import _screenshot_path, log_in
 from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def panel_service(simulator) -> Service:
-    simulator.knob("POST", "clients", {"name": "dave-vpn", "network_name": "office"})
-    user = get_user_model().objects.create_user("dave", "dave@example.com", "pw-dave-123")
-    customer = Customer.objects.create(user=user)
-    group = ServerGroup.objects.create(name="Europe")
-    server = Server.objects.create(
-        name="panel-e2e",
-        group=group,
-        hostname="127.0.0.1",
-        port=int(simulator.url.rsplit(":", 1)[1]),
-        secure=False,
-        api_token=simulator.token,
-    )
-    product = Product.objects.create(name="VPN 100", group=group, settings={})
-    return Service.objects.create(
-        customer=customer,
-        product=product,
-        server=server,
-        network="office",
-        remote_name="dave-vpn",
-        status="active",
-        activated_at=timezone.now(),
-    )
-
-
-def log_in(page, service: Service) -> None:
-    page.goto(f"/services/{service.pk}/")
-    page.fill("#id_username", "dave")
-    page.fill("#id_password", "pw-dave-123")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**/services/{service.pk}/")
-
-
-def test_copy_download_qr_lightbox_and_one_time_link(browser_page, panel_service, simulator):
+def test_copy_download_qr_lightbox_and_one_time_link(
+    browser_page, panel_service_factory, simulator
+):
+    panel_service = panel_service_factory("dave")
     page = browser_page
     expected = PanelClient(simulator.url, simulator.token).wireguard_config("dave-vpn")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    log_in(page, panel_service)
+    log_in(page, "dave")
+    page.goto(f"/services/{panel_service.pk}/")
 
     card = page.locator("#vpn-client")
     assert card.locator("[data-role=client-status]").inner_text() == "Enabled"

@@ -1,84 +1,30 @@
 """The live Connection status block in a real browser, against a real panel simulator."""
 
+import re
 import time
-import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.utils import timezone
 
-from portal.accounts.models import Customer
 from provisioning.live import UNREACHABLE_MESSAGE, cache_keys
-from provisioning.models import Product, Server, ServerGroup, Service, ServiceStatus
-from vpnpanel import PanelClient, VpnClient
+from provisioning.models import Service
+from tests.e2e.conftest import _screenshot_path, log_in
+from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CONNECTION_URL_PART = "/connection.json"
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    """The configured cache backend under keys no other test (or earlier run) can see."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}"}
-    }
+BYTES = r"\d+ B|\d+\.\d\d [KMGT]B"
 
 
 @pytest.fixture
-def vpn_client(simulator) -> VpnClient:
-    """Client ``dora-vpn`` on the simulator's office network."""
-    panel = PanelClient(simulator.url, simulator.token)
-    try:
-        return panel.create_client(network_name="office", name="dora-vpn")
-    finally:
-        panel.close()
-
-
-@pytest.fixture
-def live_service(simulator, vpn_client) -> Service:
-    """An active service of customer ``dora`` pointing at ``vpn_client`` on the simulator."""
-    user = get_user_model().objects.create_user("dora", "dora@example.com", "pw-dora-12345")
-    customer = Customer.objects.create(user=user)
-    group = ServerGroup.objects.create(name="Europe")
-    port = int(simulator.url.rsplit(":", 1)[1])
-    server = Server.objects.create(
-        name=f"panel-{port}",
-        group=group,
-        hostname="127.0.0.1",
-        port=port,
-        secure=False,
-        api_token=simulator.token,
-    )
-    product = Product.objects.create(
-        name="VPN 100",
-        group=group,
-        settings={
-            "deploy_targets": [{"server_id": server.pk, "network": "office"}],
-            "download_mbps": 100,
-            "upload_mbps": 50,
-        },
-    )
-    service = Service.objects.create(
-        customer=customer,
-        product=product,
-        server=server,
-        network="office",
-        remote_name=vpn_client.name,
-        status=ServiceStatus.ACTIVE,
-        create_posted_at=timezone.now(),
-        activated_at=timezone.now(),
-    )
-    return service
+def live_service(panel_service_factory) -> Service:
+    """An active service of customer ``dora`` with client ``dora-vpn`` on the simulator."""
+    return panel_service_factory("dora")
 
 
 def _open_service_page(page, service: Service) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "dora")
-    page.fill("#id_password", "pw-dora-12345")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, "dora")
     page.goto(f"/services/{service.pk}/")
     page.locator("#connection-status").wait_for()
 
@@ -95,8 +41,9 @@ def _unexpected_errors(page) -> list[str]:
 
 
 def test_online_wireguard_card_then_offline_after_refresh(
-    browser_page, simulator, vpn_client, live_service, settings
+    browser_page, simulator, live_service, settings
 ):
+    vpn_client = PanelClient(simulator.url, simulator.token).get_client(live_service.remote_name)
     # Long interval: nothing changes by itself during the test, so Offline proves Refresh works.
     settings.CLIENT_AREA_POLL_SECONDS = 60
     simulator.knob(
@@ -121,12 +68,12 @@ def test_online_wireguard_card_then_offline_after_refresh(
     assert "ago" in card.locator("[data-field=handshake]").inner_text() or "just now" in (
         card.locator("[data-field=handshake]").inner_text()
     )
-    for field in ("downloaded", "uploaded"):
-        assert card.locator(f"[data-field={field}]").inner_text().endswith("B")
+    for field in ("downloaded", "uploaded"):  # Portal.format.bytes, as the traffic totals
+        assert re.fullmatch(BYTES, card.locator(f"[data-field={field}]").inner_text())
     assert block.locator(".conn-card").count() == 1
     assert block.locator("[data-role=checked]").inner_text().startswith("Last checked")
     assert block.locator("[data-role=error]").is_hidden()
-    page.screenshot(path=str(_artifact("connection_status_online")), full_page=True)
+    page.screenshot(path=str(_screenshot_path("connection_status_online")), full_page=True)
 
     simulator.knob("POST", f"clients/{live_service.remote_name}/session", {"online": False})
     _forget_cached_answer(live_service)
@@ -212,7 +159,7 @@ def test_unreachable_panel_shows_an_inline_error_and_the_page_keeps_working(
     refresh.click()
     error.filter(has_text=UNREACHABLE_MESSAGE).wait_for()
     expect_enabled(refresh)
-    page.screenshot(path=str(_artifact("connection_status_unreachable")), full_page=True)
+    page.screenshot(path=str(_screenshot_path("connection_status_unreachable")), full_page=True)
     assert _unexpected_errors(page) == []
 
 
@@ -220,9 +167,3 @@ def expect_enabled(locator) -> None:
     from playwright.sync_api import expect
 
     expect(locator).to_be_enabled(timeout=10_000)
-
-
-def _artifact(name: str):
-    from tests.e2e.conftest import _screenshot_path
-
-    return _screenshot_path(name)

@@ -1,16 +1,14 @@
 """Traffic statistics in a real browser: Chart.js under the strict CSP, totals from traffic.json."""
 
 import json
-import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from portal.accounts.models import Customer
-from provisioning.models import Product, Server, ServerGroup, Service, ServiceStatus
+from provisioning.models import Service
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +16,7 @@ UNITS = ["B", "KB", "MB", "GB", "TB"]
 
 
 def human_bytes(count: int) -> str:
-    """What traffic_chart.js shows: 1000-based, two decimals (JS toFixed rounds half up)."""
+    """What Portal.format.bytes shows: 1000-based, two decimals (JS toFixed rounds half up)."""
     value = Decimal(count)
     index = 0
     while value >= 1000 and index < len(UNITS) - 1:
@@ -32,42 +30,8 @@ def human_bytes(count: int) -> str:
 
 
 @pytest.fixture
-def traffic_service(simulator) -> Service:
-    user = get_user_model().objects.create_user("dave", "dave@example.com", "pw-dave-123")
-    customer = Customer.objects.create(user=user)
-    group = ServerGroup.objects.create(name="Europe")
-    server = Server.objects.create(
-        name="panel-e2e",
-        group=group,
-        hostname="127.0.0.1",
-        port=int(simulator.url.rsplit(":", 1)[1]),
-        secure=False,
-        api_token=simulator.token,
-    )
-    product = Product.objects.create(
-        name="VPN 100",
-        group=group,
-        settings={
-            "deploy_targets": [{"server_id": server.pk, "network": "office"}],
-            "download_mbps": 100,
-            "upload_mbps": 50,
-        },
-    )
-    name = f"dave-{uuid.uuid4().hex[:6]}"
-    simulator.knob(
-        "POST", "clients", {"name": name, "network_name": "office", "created_days_ago": 60}
-    )
-    now = timezone.now()
-    return Service.objects.create(
-        customer=customer,
-        product=product,
-        server=server,
-        network="office",
-        remote_name=name,
-        status=ServiceStatus.ACTIVE,
-        create_posted_at=now,
-        activated_at=now,
-    )
+def traffic_service(panel_service_factory) -> Service:
+    return panel_service_factory("dave", created_days_ago=60)
 
 
 def test_customer_loads_the_previous_months_traffic_chart(browser_page, traffic_service):
@@ -79,11 +43,7 @@ def test_customer_loads_the_previous_months_traffic_chart(browser_page, traffic_
             csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
         ),
     )
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "dave")
-    page.fill("#id_password", "pw-dave-123")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/services/")
+    log_in(page, "dave")
 
     page.goto(f"/services/{traffic_service.pk}/")
     page.click("text=Traffic statistics")
@@ -174,11 +134,7 @@ def test_customer_loads_the_previous_months_traffic_chart(browser_page, traffic_
 def test_a_panel_that_is_down_shows_the_error_inline(browser_page, traffic_service, simulator):
     simulator.stop()
     page = browser_page
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "dave")
-    page.fill("#id_password", "pw-dave-123")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/services/")
+    log_in(page, "dave")
 
     page.goto(f"/services/{traffic_service.pk}/traffic/")
     error = page.locator("#traffic-error")

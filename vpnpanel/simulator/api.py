@@ -82,7 +82,7 @@ def client_online(ctx: Context, call: Call) -> list[dict[str, Any]]:
         )
         for client in ctx.store.clients()
     )
-    return [s for s in sessions if s is not None]
+    return [{**s, **ctx.session_fields.get(s["name"], {})} for s in sessions if s is not None]
 
 
 def _client_on(ctx: Context, name: str, protocol: str) -> Client:

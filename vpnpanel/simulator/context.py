@@ -53,6 +53,8 @@ class Context:
     endpoint_host: str = "127.0.0.1"
     remote_knobs: bool = False
     calls: CallLog = field(default_factory=CallLog)
+    # client name -> raw session fields that replace the computed ones (not persisted)
+    session_fields: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def peer(self, client: Client) -> profiles.Peer:
         network = self.store.network(client.network_name)

@@ -11,6 +11,8 @@ from vpnpanel.simulator.errors import PanelError
 from vpnpanel.simulator.router import Call, Reply, Route, Router
 from vpnpanel.simulator.state import Network, NetworkSpec
 
+SESSION_FIELDS = frozenset({"protocol", "network_name", "ip", "endpoint"})
+
 
 def sim_state(ctx: Context, call: Call) -> dict[str, Any]:
     networks = [_network_wire(ctx, network) for network in ctx.store.networks()]
@@ -33,6 +35,7 @@ def sim_state(ctx: Context, call: Call) -> dict[str, Any]:
 def sim_reset(ctx: Context, call: Call) -> Reply:
     ctx.faults.reset()
     ctx.store.clear_overrides()
+    ctx.session_fields.clear()
     return Reply(ctx.faults.snapshot(), "Faults and session overrides cleared")
 
 
@@ -121,18 +124,36 @@ def client_delete(ctx: Context, call: Call) -> Reply:
 
 
 def client_session(ctx: Context, call: Call) -> dict[str, Any]:
-    """Force a client online/offline; ``online: null`` hands it back to the seeded schedule."""
+    """Force a client online/offline; ``online: null`` hands it back to the seeded schedule.
+
+    ``fields`` replaces the session's strings verbatim (a hostile or broken panel); each call
+    replaces them, and a call without them drops them.
+    """
+    name = call.params["name"]
     online = call.body.get("online")
     if online is not None and not isinstance(online, bool):
         raise PanelError("online must be true, false or null", field="online")
     protocol = call.body.get("protocol")
     if protocol is not None:
-        client = ctx.store.client(call.params["name"])
+        client = ctx.store.client(name)
         enabled = ctx.store.network(client.network_name).enabled_protocols()
         if validation.protocols(protocol) not in enabled:
             raise PanelError("Protocol is disabled on this network", field="protocol")
-    ctx.store.set_override(call.params["name"], online, protocol)
-    return {"name": call.params["name"], "online": online, "protocol": protocol}
+    fields = _session_fields(call.body.get("fields") or {})
+    ctx.store.set_override(name, online, protocol)
+    if fields:
+        ctx.session_fields[name] = fields
+    else:
+        ctx.session_fields.pop(name, None)
+    return {"name": name, "online": online, "protocol": protocol, "fields": fields}
+
+
+def _session_fields(fields: Any) -> dict[str, str]:
+    if not isinstance(fields, dict) or not set(fields) <= SESSION_FIELDS:
+        raise PanelError(f"fields may set only {', '.join(sorted(SESSION_FIELDS))}", field="fields")
+    if not all(isinstance(value, str) for value in fields.values()):
+        raise PanelError("fields values must be text", field="fields")
+    return dict(fields)
 
 
 ROUTES = (

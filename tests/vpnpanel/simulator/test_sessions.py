@@ -97,3 +97,46 @@ def test_sessions_follow_the_seed(simulator_factory):
         (s["name"], s["protocol"], s["endpoint"]) for s in b
     ]
     assert {s["protocol"] for s in a} <= {"wireguard", "openvpn", "ikev2"}
+
+
+def test_session_fields_knob_replaces_the_session_strings_verbatim(simulator):
+    client = create_client(simulator, name="c", network_name="office")
+    hostile = {
+        "protocol": "<img src=x onerror=alert(1)>",
+        "network_name": "<script>alert(1)</script>",
+        "endpoint": "' onmouseover='x",
+    }
+    simulator.knob("POST", "clients/c/session", {"online": True, "fields": hostile})
+
+    (session,) = ok(simulator, "GET", "client/online")
+
+    assert {key: session[key] for key in hostile} == hostile
+    assert session["name"] == "c"
+    assert session["ip"] == client["ipv4"]
+
+    simulator.knob("POST", "clients/c/session", {"online": True})
+    (session,) = ok(simulator, "GET", "client/online")
+    assert session["network_name"] == "office"
+    assert session["protocol"] == "wireguard"
+
+
+def test_session_fields_are_dropped_by_reset(simulator):
+    create_client(simulator, name="c", network_name="office")
+    simulator.knob("POST", "clients/c/session", {"online": True, "fields": {"ip": "bogus"}})
+
+    simulator.knob("POST", "reset")
+    simulator.knob("POST", "clients/c/session", {"online": True})
+
+    (session,) = ok(simulator, "GET", "client/online")
+    assert session["ip"] != "bogus"
+
+
+@pytest.mark.parametrize("fields", [{"name": "other"}, {"endpoint": 5}, ["endpoint"]])
+def test_session_fields_knob_refuses_other_keys_and_non_text(simulator, fields):
+    create_client(simulator, name="c")
+
+    with pytest.raises(requests.HTTPError) as excinfo:
+        simulator.knob("POST", "clients/c/session", {"online": True, "fields": fields})
+
+    assert excinfo.value.response.status_code == 422
+    assert simulator.knob("GET", "state")["session_overrides"] == {}
