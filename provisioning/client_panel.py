@@ -4,20 +4,29 @@ Every panel call here is a single attempt (a customer is waiting) and is written
 log. A failure never reaches the view as an exception: it becomes a customer-safe message in the
 block it belongs to, and the rest of the page still renders. The panel's own error text is never
 shown (it is untrusted and may be technical); templates escape every panel string anyway.
+
+The service page asks in parallel (:class:`provisioning.panel_calls.PanelCalls`) within
+``CLIENT_AREA_PANEL_BUDGET_SECONDS``: blocks without an answer by then say so, and the page renders.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
+
+from django.conf import settings
 
 from provisioning.live import PROVISIONED_STATUSES, ServiceNotProvisioned
 from provisioning.models import Service
 from provisioning.module_log import ModuleLogRecorder
+from provisioning.panel_calls import PanelCalls
 from provisioning.panels import panel_client_for
 from vpnpanel import Network, PanelClient, PanelError, PanelNotFound, PanelUnreachable, Protocol
 from vpnpanel import VpnClient as PanelVpnClient
@@ -33,6 +42,10 @@ NOT_FOUND_MESSAGE = (
     "Your VPN account could not be found on the server. Our staff will look into it."
 )
 DISABLED_PROTOCOL_MESSAGE = "This protocol is not enabled for your VPN network."
+SLOW_MESSAGE = (
+    "The VPN server is answering slowly and this took too long. "
+    "Please reload the page to try again."
+)
 
 
 @dataclass(frozen=True)
@@ -78,10 +91,11 @@ PROTOCOL_LABELS = {p.value: f.label for p, f in PROTOCOL_FILES.items()}
 class ClientPanelError(Exception):
     """A panel call for the client area failed; ``message`` is safe to show a customer."""
 
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+    def __init__(self, message: str, *, unreachable: bool = False, timed_out: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.unreachable = unreachable
+        self.timed_out = timed_out  # the page's time budget ran out before the panel answered
 
 
 class ProtocolDisabled(Exception):
@@ -185,62 +199,133 @@ def _ask(call: Callable[[], T], what: str) -> T:
 
 
 def client_area_view(service: Service) -> ClientAreaData:
-    """Everything the service page shows from the panel, one attempt per call, never raising."""
+    """Everything the service page shows from the panel, within one time budget, never raising."""
     if not is_provisioned(service):
         return ClientAreaData(provisioned=False)
     data = ClientAreaData(provisioned=True)
-    try:
-        panel = _panel(service, "client_area")
-    except ClientPanelError as exc:
-        data.client_error = data.configs_error = exc.message
-        return data
-    try:
-        _fill(service, panel, data)
-    finally:
-        panel.close()
+    with PanelCalls(action="client_area", service=service) as calls:
+        try:
+            _fill(_PageCalls(service, calls), data)
+        except ClientPanelError as exc:  # no panel client could be built: nothing was asked
+            data.client_error = data.configs_error = exc.message
     return data
 
 
-def _fill(service: Service, panel: PanelClient, data: ClientAreaData) -> None:
-    name = service.remote_name
+class _PageCalls:
+    """The panel calls of one page view, asked in rounds and waited for within one budget.
+
+    The calls of a round run at the same time, so a dead panel costs one timeout, not one per call;
+    after a round that found the panel down (or out of time) nothing more is asked.
+    """
+
+    def __init__(self, service: Service, calls: PanelCalls) -> None:
+        self.service = service
+        self.calls = calls
+        self.deadline = time.monotonic() + settings.CLIENT_AREA_PANEL_BUDGET_SECONDS
+
+    def start(self, call: Callable[[PanelClient], T], what: str) -> Future[T]:
+        if time.monotonic() >= self.deadline:  # no time left to wait for an answer: do not ask
+            skipped: Future[T] = Future()
+            skipped.set_exception(ClientPanelError(SLOW_MESSAGE, timed_out=True))
+            return skipped
+        try:
+            return self.calls.submit(self.service.server, partial(_ask_panel, call, what))
+        except ValueError as exc:  # no usable address or token
+            logger.warning("Cannot build a panel client for %s: %s", self.service.server, exc)
+            raise ClientPanelError(UNREACHABLE_MESSAGE) from None
+
+    def settle(self, futures: list[Future[T]]) -> dict[Future[T], T | ClientPanelError]:
+        """Each call's answer or error; a call unanswered when the budget runs out is too slow."""
+        done, late = wait(futures, timeout=max(0.0, self.deadline - time.monotonic()))
+        if late:
+            logger.warning(
+                "Service %s: %d panel call(s) unanswered within the page's budget of %gs",
+                self.service.pk,
+                len(late),
+                settings.CLIENT_AREA_PANEL_BUDGET_SECONDS,
+            )
+        answers: dict[Future[T], T | ClientPanelError] = {f: _answer(f) for f in done}
+        for future in late:
+            future.cancel()
+            answers[future] = ClientPanelError(SLOW_MESSAGE, timed_out=True)
+        return answers
+
+
+def _answer(future: Future[T]) -> T | ClientPanelError:
     try:
-        data.client = _ask(lambda: panel.get_client(name), "the client")
+        return future.result()
     except ClientPanelError as exc:
-        data.client_error = exc.message
-        if exc.unreachable:
-            # The panel is down: do not wait for every other call to time out as well.
-            data.configs_error = exc.message
+        return exc
+
+
+def _ask_panel(call: Callable[[PanelClient], T], what: str, panel: PanelClient) -> T:
+    return _ask(lambda: call(panel), what)
+
+
+def _fill(page: _PageCalls, data: ClientAreaData) -> None:
+    """The client and its network (together when the network is known), then all configs at once."""
+    service = page.service
+    name = service.remote_name
+    asked_client = page.start(lambda panel: panel.get_client(name), "the client")
+    asked_networks: dict[str, Future[Network]] = {}
+    if service.network:
+        asked_networks[service.network] = _start_network(page, service.network)
+    answers = page.settle([asked_client, *asked_networks.values()])
+    client = answers[asked_client]
+    if isinstance(client, ClientPanelError):
+        data.client_error = client.message
+        if client.unreachable or client.timed_out:
+            data.configs_error = client.message  # the panel is down or out of time: ask no more
             return
+    else:
+        data.client = client
     network_name = data.client.network_name if data.client else service.network
     if not network_name:
         data.configs_error = NOT_FOUND_MESSAGE
         return
-    try:
-        data.network = _ask(lambda: panel.network(network_name), "the network")
-    except ClientPanelError as exc:
-        data.configs_error = exc.message
+    if network_name not in asked_networks:  # the client moved: ask for its actual network
+        asked_networks[network_name] = _start_network(page, network_name)
+        answers = page.settle([asked_networks[network_name]])
+    network = answers[asked_networks[network_name]]
+    if isinstance(network, ClientPanelError):
+        data.configs_error = network.message
         return
-    if data.client is None:
-        return  # no account on the panel: its configs cannot exist either
-    down = False  # once the panel stops answering, the remaining blocks say so without asking
+    data.network = network
+    if data.client is not None:  # no account on the panel: its configs cannot exist either
+        _fill_configs(page, data, network)
+
+
+def _start_network(page: _PageCalls, network_name: str) -> Future[Network]:
+    return page.start(lambda panel: panel.network(network_name), "the network")
+
+
+def _fill_configs(page: _PageCalls, data: ClientAreaData, network: Network) -> None:
+    name = page.service.remote_name
+    asked: list[tuple[ConfigBlock, Future[str], Future[str] | None]] = []
     for protocol, spec in PROTOCOL_FILES.items():
-        if not data.network.protocol_enabled(protocol):
+        if not network.protocol_enabled(protocol):
             continue
-        block = ConfigBlock(spec=spec, filename=config_filename(service, spec))
+        block = ConfigBlock(spec=spec, filename=config_filename(page.service, spec))
         data.configs.append(block)
-        if down:
-            block.error = UNREACHABLE_MESSAGE
+        text = page.start(partial(_config_text, protocol=protocol, name=name), spec.label)
+        qr = (
+            page.start(partial(_config_qr, protocol=protocol, name=name), "a QR code")
+            if spec.has_qr
+            else None
+        )
+        asked.append((block, text, qr))
+    answers = page.settle([f for _, text, qr in asked for f in (text, qr) if f is not None])
+    for block, text, qr in asked:
+        if isinstance(answer := answers[text], ClientPanelError):
+            block.error = answer.message
             continue
-        try:
-            block.text = _ask(lambda p=protocol: _config_text(panel, p, name), spec.label)
-        except ClientPanelError as exc:
-            block.error, down = exc.message, exc.unreachable
+        block.text = answer
+        if qr is None:
             continue
-        if spec.has_qr:
-            try:
-                block.qr = _ask(lambda p=protocol: _config_qr(panel, p, name), "a QR code")
-            except ClientPanelError as exc:
-                block.qr_error, down = exc.message, exc.unreachable
+        if isinstance(answer := answers[qr], ClientPanelError):
+            block.qr_error = answer.message
+        else:
+            block.qr = answer
 
 
 def _config_text(panel: PanelClient, protocol: Protocol, name: str) -> str:
@@ -306,6 +391,7 @@ __all__ = [
     "DISABLED_PROTOCOL_MESSAGE",
     "NOT_FOUND_MESSAGE",
     "PROTOCOL_FILES",
+    "SLOW_MESSAGE",
     "UNREACHABLE_MESSAGE",
     "ClientAreaData",
     "ClientPanelError",

@@ -6,6 +6,8 @@ is a 404 like a service that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -89,10 +91,13 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def service_config(request: HttpRequest, pk: int, protocol: str, ext: str) -> HttpResponse:
     """One protocol's config file of the customer's own service, as an attachment."""
     service = _own_service(request, pk)
-    if not ratelimit.hit(f"client_config:{request.user.pk}", CONFIG_RATE_LIMIT, CONFIG_RATE_WINDOW):
-        response = _text(RATE_LIMITED_MESSAGE, status=429)
-        response["Retry-After"] = str(ratelimit.retry_after(CONFIG_RATE_WINDOW))
-        return response
+    if too_many := _over_limit(
+        f"client_config:{request.user.pk}",
+        CONFIG_RATE_LIMIT,
+        CONFIG_RATE_WINDOW,
+        lambda: _text(RATE_LIMITED_MESSAGE, status=429),
+    ):
+        return too_many
     spec = client_panel.protocol_file(protocol, ext)
     if spec is None:
         raise Http404("No such config.")
@@ -117,10 +122,13 @@ def service_config(request: HttpRequest, pk: int, protocol: str, ext: str) -> Ht
 def service_otl(request: HttpRequest, pk: int) -> HttpResponse:
     """Mint a one-time link and show it once on the service page (POST, CSRF-checked)."""
     service = _own_service(request, pk)
-    if not ratelimit.hit(f"client_otl:{service.pk}", OTL_RATE_LIMIT, OTL_RATE_WINDOW):
-        response = _otl_result(request, service, OTL_RATE_LIMITED_MESSAGE, status=429)
-        response["Retry-After"] = str(ratelimit.retry_after(OTL_RATE_WINDOW))
-        return response
+    if too_many := _over_limit(
+        f"client_otl:{service.pk}",
+        OTL_RATE_LIMIT,
+        OTL_RATE_WINDOW,
+        lambda: _otl_result(request, service, OTL_RATE_LIMITED_MESSAGE, status=429),
+    ):
+        return too_many
     try:
         link = client_panel.create_one_time_link(service)
     except ServiceNotProvisioned as exc:
@@ -139,6 +147,17 @@ def _otl_result(
     context["message"] = message
     response = render(request, "provisioning/client/service_otl_error.html", context, status=status)
     return _no_store(response)
+
+
+def _over_limit(
+    key: str, limit: int, window: int, answer: Callable[[], HttpResponse]
+) -> HttpResponse | None:
+    """``answer()`` (a 429) with Retry-After once ``key`` is over its limit, else None."""
+    if ratelimit.hit(key, limit, window):
+        return None
+    response = answer()
+    response["Retry-After"] = str(ratelimit.retry_after(window))
+    return response
 
 
 def _text(message: str, *, status: int) -> HttpResponse:

@@ -9,6 +9,9 @@ import uuid
 os.environ.setdefault("DJANGO_DEBUG", "1")
 # Shared with the Celery workers the tests start: their own queue, fast retries and backoff.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{uuid.uuid4().hex[:12]}")
+# Their own cache namespace too: counters (rate limits, sign-in throttling) of an earlier run on
+# the same Redis cannot leak into this one.
+os.environ.setdefault("TEST_CACHE_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("PROVISIONING_RETRY_BASE_SECONDS", "0.2")
 os.environ.setdefault("PROVISIONING_RETRY_MAX_SECONDS", "1")
 os.environ.setdefault("PROVISIONING_MAX_RETRIES", "2")
@@ -24,7 +27,9 @@ from portal.settings import DATABASES, REDIS_URL, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if not REDIS_URL:
+if REDIS_URL:
+    CACHES["default"]["KEY_PREFIX"] = os.environ["TEST_CACHE_KEY_PREFIX"]  # noqa: F405
+else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

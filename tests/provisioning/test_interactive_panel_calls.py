@@ -20,7 +20,7 @@ def test_interactive_clients_make_one_attempt_with_the_short_timeouts(simulator,
 
 
 @override_settings(PANEL_INTERACTIVE_READ_TIMEOUT=0.5)
-def test_a_hung_panel_gives_the_service_page_inline_errors_after_one_call(
+def test_a_hung_panel_gives_the_service_page_inline_errors_after_one_round(
     client, simulator, panel, customer, server_for, product_for
 ):
     server = server_for(simulator)
@@ -40,5 +40,7 @@ def test_a_hung_panel_gives_the_service_page_inline_errors_after_one_call(
 
     assert response.status_code == 200
     assert "could not be reached" in response.content.decode()
-    (attempt,) = ModuleLogEntry.objects.filter(server=server)
-    assert (attempt.outcome, attempt.http_status) == ("error", None)
+    # Client and network are asked together, once each; nothing more after they time out.
+    attempts = ModuleLogEntry.objects.filter(server=server)
+    assert sorted(a.path for a in attempts) == ["client/vpn-hung", "network/office"]
+    assert {(a.outcome, a.http_status, a.attempt) for a in attempts} == {("error", None, 1)}
