@@ -3,10 +3,19 @@ poll interval however many customers are watching.
 
 ``client/online`` answers for the whole panel, so its answer is cached per server for
 ``CLIENT_AREA_POLL_SECONDS`` and shared by every viewer of every service on that panel. On a miss a
-single-flight lock (``cache.add``) lets exactly one caller ask the panel while the others poll the
-cache for its answer. A failed call is cached for the same interval as its customer-safe message,
-so the viewers of a dead panel do not hammer it either. The lock expires by itself if its holder
-dies, and the waiters then take it over.
+single-flight lock (``cache.add``) lets exactly one caller ask the panel. A failed call is cached
+for the same interval as its customer-safe message, so the viewers of a dead panel do not hammer it
+either. The lock expires by itself if its holder dies, and the waiters then take it over.
+
+Every answer is also kept as the panel's *last answer*, for a minute or more. While another caller
+holds the lock, a viewer with a last answer gets it at once, with its own ``checked_at``, instead of
+waiting on a slow or hung panel; only a viewer with no answer at all waits (bounded by the lock).
+The last answer is whatever the panel said last, a failure included: a failure newer than a good
+answer wins, because "the panel cannot be reached now" is the truth a customer can act on, and an
+old "Online" from a panel that has since gone away would be a guess.
+
+Each call is a module-log row (action ``online``), its successes sampled to one per panel per
+``MODULE_LOG_POLL_OK_MINUTES``; failures are always logged.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,12 +39,16 @@ from vpnpanel import OnlineSession, PanelError, Protocol
 logger = logging.getLogger(__name__)
 
 CACHE_PREFIX = "live:online"
+LOG_ACTION = "online"
 UNREACHABLE_MESSAGE = (
     "The VPN server could not be reached just now. Your connection status will show again as "
     "soon as it answers; please try again in a minute."
 )
 BUSY_MESSAGE = "The VPN server is taking too long to answer just now. Please try again in a minute."
 WAIT_STEP_SECONDS = 0.05
+# How long a panel's last answer is kept for viewers who arrive while the next one is being asked
+# for; never less than an interval plus a whole lock, so it outlasts a hung holder.
+LAST_ANSWER_SECONDS = 60.0
 # Cards are shown in this order; a protocol unknown to this code goes last.
 PROTOCOL_ORDER = [p.value for p in Protocol]
 PROVISIONED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
@@ -101,9 +114,17 @@ def service_connection_status(service: Service) -> ConnectionStatus:
 # Cache and single flight ------------------------------------------------------------------------
 
 
-def cache_keys(server: Server) -> tuple[str, str]:
-    """The (answer, lock) cache keys of one server; tests use them to simulate a dead holder."""
-    return f"{CACHE_PREFIX}:{server.pk}", f"{CACHE_PREFIX}:{server.pk}:lock"
+class CacheKeys(NamedTuple):
+    """One server's cache keys: the answer of this interval, the fetch lock, the last answer."""
+
+    answer: str
+    lock: str
+    last: str
+
+
+def cache_keys(server: Server) -> CacheKeys:
+    prefix = f"{CACHE_PREFIX}:{server.pk}"
+    return CacheKeys(answer=prefix, lock=f"{prefix}:lock", last=f"{prefix}:last")
 
 
 def _lock_seconds() -> float:
@@ -113,28 +134,39 @@ def _lock_seconds() -> float:
     return timeouts.connect + timeouts.read + 1.0
 
 
+def _last_answer_seconds() -> float:
+    return max(LAST_ANSWER_SECONDS, poll_seconds() + _lock_seconds())
+
+
 def _online_snapshot(server: Server) -> dict[str, Any]:
-    """The cached answer of ``server``'s panel, fetched by one caller at a time on a miss."""
-    answer_key, lock_key = cache_keys(server)
+    """The cached answer of ``server``'s panel, fetched by one caller at a time on a miss.
+
+    While another caller fetches, the panel's last answer (if any) is returned at once.
+    """
+    keys = cache_keys(server)
     lock_seconds = _lock_seconds()
     # Any lock seen while waiting expires before this (a dead holder's included); a waiter then
     # takes it over and fetches itself. Waiting longer than that means the cache is misbehaving.
     deadline = time.monotonic() + lock_seconds + 0.5
     while True:
-        cached = cache.get(answer_key)
+        cached = cache.get(keys.answer)
         if cached is not None:
             return _unwrap(cached)
         token = uuid.uuid4().hex
-        if cache.add(lock_key, token, timeout=lock_seconds):
+        if cache.add(keys.lock, token, timeout=lock_seconds):
             try:
                 # The previous holder stores its answer before it lets go of the lock.
-                cached = cache.get(answer_key)
+                cached = cache.get(keys.answer)
                 if cached is None:
                     cached = _fetch(server)
-                    cache.set(answer_key, cached, timeout=poll_seconds())
+                    cache.set(keys.last, cached, timeout=_last_answer_seconds())
+                    cache.set(keys.answer, cached, timeout=poll_seconds())
             finally:
-                _release(lock_key, token)
+                _release(keys.lock, token)
             return _unwrap(cached)
+        last = cache.get(keys.last)
+        if last is not None:
+            return _unwrap(last)
         if time.monotonic() >= deadline:
             raise LiveDataUnavailable(BUSY_MESSAGE)
         time.sleep(WAIT_STEP_SECONDS)
@@ -157,7 +189,11 @@ def _fetch(server: Server) -> dict[str, Any]:
     """Ask the panel once; the answer, or the customer-safe error, as a JSON-able dict."""
     checked_at = timezone.now().isoformat()
     recorder = ModuleLogRecorder(
-        server=server, service=None, action="online", correlation_id=uuid.uuid4()
+        server=server,
+        service=None,
+        action=LOG_ACTION,
+        correlation_id=uuid.uuid4(),
+        ok_every_seconds=settings.MODULE_LOG_POLL_OK_MINUTES * 60,
     )
     try:
         client = panel_client_for(server, on_call=recorder, interactive=True)

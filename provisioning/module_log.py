@@ -1,4 +1,4 @@
-"""Records every panel call of a provisioning step as a ModuleLogEntry (already redacted)."""
+"""Records the panel calls of a provisioning step as ModuleLogEntry rows (already redacted)."""
 
 import logging
 import uuid
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from provisioning.models import CallOutcome, ModuleLogEntry, Server, Service
@@ -13,20 +14,28 @@ from vpnpanel import CallRecord
 
 logger = logging.getLogger(__name__)
 
+SAMPLE_KEY_PREFIX = "module-log:ok"
+
 
 @dataclass(frozen=True)
 class ModuleLogRecorder:
     """The ``on_call`` hook of a panel client: one row per attempt, written immediately.
 
     Rows are written outside any transaction of the caller's, so a failed step keeps its log.
+    ``ok_every_seconds`` samples a polling action: its successful calls are logged at most once
+    per that many seconds per server and action (a cache key marks the last one logged), its
+    failures always, and the first success after a failure too. 0 logs every call.
     """
 
     server: Server | None
     service: Service | None
     action: str
     correlation_id: uuid.UUID
+    ok_every_seconds: int = 0
 
     def __call__(self, record: CallRecord) -> None:
+        if self.ok_every_seconds > 0 and not self._sampled(record):
+            return
         ModuleLogEntry.objects.create(
             server=self.server,
             service=self.service,
@@ -42,6 +51,15 @@ class ModuleLogRecorder:
             attempt=record.attempt,
             correlation_id=self.correlation_id,
         )
+
+    def _sampled(self, record: CallRecord) -> bool:
+        """Whether ``record`` is logged; ``cache.add`` lets one success per period through."""
+        server_id = self.server.pk if self.server else "-"
+        key = f"{SAMPLE_KEY_PREFIX}:{self.action}:{server_id}"
+        if record.outcome != "ok":
+            cache.delete(key)
+            return True
+        return cache.add(key, True, timeout=self.ok_every_seconds)
 
 
 def _json_safe(value: object) -> object:

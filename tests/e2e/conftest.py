@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.utils import timezone
 
 from portal.accounts.models import Customer
@@ -66,6 +67,9 @@ def browser_page(live_server, monkeypatch, request) -> Iterator[object]:
             try:
                 page.screenshot(path=str(_screenshot_path(request.node.name)), full_page=True)
             finally:
+                # While the event loop runs, Django keeps this thread's connections apart; close
+                # them here, or one outlives the session and blocks dropping the test database.
+                connections.close_all()
                 context.close()
                 browser.close()
 

@@ -24,6 +24,7 @@ from portal.accounts.models import Customer
 from provisioning import api
 from provisioning.live import (
     UNREACHABLE_MESSAGE,
+    ConnectionStatus,
     LiveDataUnavailable,
     ServiceNotProvisioned,
     cache_keys,
@@ -157,7 +158,8 @@ def test_fifty_viewers_polling_for_fifteen_seconds_cost_at_most_four_panel_calls
     assert len(results) >= viewers * duration  # each viewer polled ~20 times
     assert all(results)
     assert 1 <= calls <= math.ceil(duration / POLL_SECONDS) + 1
-    assert ModuleLogEntry.objects.filter(action="online", server=server).count() == calls
+    # successful polls are module-logged once per MODULE_LOG_POLL_OK_MINUTES (10) per panel
+    assert ModuleLogEntry.objects.filter(action="online", server=server).count() == 1
 
 
 def test_viewers_of_different_services_on_one_panel_share_the_calls_through_the_endpoint(
@@ -219,7 +221,7 @@ def test_a_dead_lock_holder_delays_viewers_only_until_its_lock_expires(
     service = service_on(simulator, server, product_for((server, "office")))
     force_session(simulator, service, online=True)
     assert service.server == server
-    _, lock_key = cache_keys(server)
+    lock_key = cache_keys(server).lock
     assert cache.add(lock_key, "dead-holder", timeout=1)
     simulator.knob("POST", "calls/reset")
     outcomes: list[tuple[float, bool]] = []
@@ -245,6 +247,123 @@ def test_a_dead_lock_holder_delays_viewers_only_until_its_lock_expires(
     assert all(0.8 <= elapsed < 4 for elapsed, _ in outcomes), outcomes
     assert online_calls(simulator) == 1
     assert cache.get(lock_key) is None  # released by the caller that fetched
+
+
+# A slow panel: the last answer at once ---------------------------------------------------------
+
+
+def hang_panel(simulator, seconds: float) -> None:
+    simulator.knob("POST", "faults", {"timeout_rate": 1, "hang_seconds": seconds})
+
+
+def start_holder(service: Service) -> tuple[threading.Thread, list]:
+    """A viewer whose poll takes the lock and asks the panel; returns once it holds the lock."""
+    outcome: list = []
+
+    def ask() -> None:
+        try:
+            outcome.append(service_connection_status(service))
+        except LiveDataUnavailable as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=ask)
+    holder.start()
+    deadline = time.monotonic() + 5
+    while cache.get(cache_keys(service.server).lock) is None:
+        assert time.monotonic() < deadline, "the holder never took the lock"
+        time.sleep(0.01)
+    return holder, outcome
+
+
+def timed(call) -> tuple[float, object]:
+    started = time.monotonic()
+    try:
+        result = call()
+    except LiveDataUnavailable as exc:
+        result = exc
+    return time.monotonic() - started, result
+
+
+def test_while_the_holder_waits_on_a_hung_panel_a_viewer_gets_the_last_answer_at_once(
+    simulator, server_for, product_for, service_on
+):
+    # given an answer from the last interval, expired now, and a panel that hangs for 3 s
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True)
+    previous = service_connection_status(service)
+    cache.delete(cache_keys(server).answer)
+    hang_panel(simulator, 3)
+    holder, held = start_holder(service)
+
+    # when a second viewer polls while the holder is still waiting on the panel
+    elapsed, status = timed(lambda: service_connection_status(service))
+
+    # then it gets the last answer at once, marked with the time it was really checked
+    assert elapsed < 0.5, elapsed
+    assert holder.is_alive()
+    assert isinstance(status, ConnectionStatus)
+    assert status.online is True
+    assert status.checked_at == previous.checked_at
+    holder.join(timeout=15)
+    [fresh] = held
+    assert isinstance(fresh, ConnectionStatus)
+    assert fresh.checked_at > previous.checked_at
+    assert online_calls(simulator) == 2
+
+
+def test_a_viewer_with_no_answer_at_all_waits_for_the_holders(
+    simulator, server_for, product_for, service_on
+):
+    # given a panel never asked before, hanging for 2 s, and a viewer asking it
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True)
+    hang_panel(simulator, 2)
+    holder, held = start_holder(service)
+
+    # when a second viewer polls meanwhile
+    elapsed, status = timed(lambda: service_connection_status(service))
+
+    # then it waited for the holder's answer instead of asking the panel itself
+    holder.join(timeout=15)
+    [fresh] = held
+    assert 1.0 <= elapsed < 5, elapsed
+    assert isinstance(status, ConnectionStatus)
+    assert status.checked_at == fresh.checked_at
+    assert online_calls(simulator) == 1
+
+
+def test_a_fresh_failure_beats_an_older_good_answer(simulator, server_for, product_for, service_on):
+    # given a good answer, then a failed call in the next interval
+    server = server_for(simulator)
+    service = service_on(simulator, server, product_for((server, "office")))
+    force_session(simulator, service, online=True)
+    assert service_connection_status(service).online is True
+    keys = cache_keys(server)
+    cache.delete(keys.answer)
+    simulator.knob("POST", "faults", {"error_rate": 1})
+    with pytest.raises(LiveDataUnavailable) as failed:
+        service_connection_status(service)
+    assert failed.value.message == UNREACHABLE_MESSAGE
+
+    # when the next interval's holder waits on a hung panel and another viewer polls
+    cache.delete(keys.answer)
+    simulator.knob("POST", "faults", {"error_rate": 0})
+    hang_panel(simulator, 3)
+    holder, held = start_holder(service)
+    elapsed, status = timed(lambda: service_connection_status(service))
+
+    # then the viewer is told at once that the panel cannot be reached, not the old "Online"
+    assert elapsed < 0.5, elapsed
+    assert holder.is_alive()
+    assert isinstance(status, LiveDataUnavailable)
+    assert status.message == UNREACHABLE_MESSAGE
+    holder.join(timeout=15)
+    assert isinstance(held[0], ConnectionStatus)  # the hung panel did answer in the end
+    assert online_calls(simulator) == 3
 
 
 # What a service sees ------------------------------------------------------------------------------
