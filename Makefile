@@ -9,7 +9,7 @@ export DJANGO_DEBUG ?= 1
 .PHONY: run test lint format setup migrate seed clean
 
 run: setup migrate seed
-	$(PY) manage.py rundemo
+	$(PY) manage.py rundemo $(if $(PORT),--port $(PORT))
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.core import ratelimit
-from provisioning.client_area import YEARS_SHOWN
+from provisioning.client_area import YEARS_SHOWN, parse_year_or_month
 from provisioning.live import (
     PROVISIONED_STATUSES,
     LiveDataUnavailable,
@@ -111,8 +111,8 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
         return _error(NOT_FOUND_MESSAGE, status=404)
     today = timezone.localdate()
     years = [today.year - offset for offset in range(YEARS_SHOWN)]
-    year = _int_param(request.GET.get("year"))
-    month = _int_param(request.GET.get("month"))
+    year = parse_year_or_month(request.GET.get("year"))
+    month = parse_year_or_month(request.GET.get("month"))
     if year is None or year not in years:
         return _error(
             f"Choose a year between {years[-1]} and {years[0]}.",
@@ -145,12 +145,6 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
             }
         )
     )
-
-
-def _int_param(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit():
-        return None
-    return int(raw)
 
 
 def _panel_traffic(service: Service, year: int, month: int) -> list[TrafficDay]:

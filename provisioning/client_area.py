@@ -6,6 +6,7 @@ Pure functions of a loaded Service (no queries, no writes); views read services 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -115,18 +116,18 @@ class Period:
         return list(enumerate(MONTH_NAMES, start=1))
 
 
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw is not None else None
-    except ValueError:
+def parse_year_or_month(raw: str | None) -> int | None:
+    """A query parameter of up to four ASCII digits as an int; None for anything else."""
+    if raw is None or not re.fullmatch(r"[0-9]{1,4}", raw.strip()):
         return None
+    return int(raw)
 
 
 def traffic_period(*, year: str | None, month: str | None, today: date) -> Period:
     """The month asked for, or the current month when the choice is missing or out of range."""
     years = tuple(today.year - offset for offset in range(YEARS_SHOWN))
-    chosen_year = _int_or_none(year)
-    chosen_month = _int_or_none(month)
+    chosen_year = parse_year_or_month(year)
+    chosen_month = parse_year_or_month(month)
     if chosen_year not in years or chosen_month is None or not 1 <= chosen_month <= 12:
         return Period(today.year, today.month, years)
     if (chosen_year, chosen_month) > (today.year, today.month):

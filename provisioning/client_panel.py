@@ -24,7 +24,7 @@ from typing import TypeVar
 from django.conf import settings
 
 from provisioning.live import PROVISIONED_STATUSES, ServiceNotProvisioned
-from provisioning.models import Service
+from provisioning.models import Service, ServiceStatus
 from provisioning.module_log import ModuleLogRecorder
 from provisioning.panel_calls import PanelCalls
 from provisioning.panels import panel_client_for
@@ -353,14 +353,35 @@ def _config_qr(panel: PanelClient, protocol: Protocol, name: str) -> str:
     return qr
 
 
+class ServiceSuspended(ServiceNotProvisioned):
+    """A suspended client stays on the panel, disabled; its customer gets no credentials."""
+
+    message = (
+        "This service is suspended. Its VPN configs and one-time links are available again once "
+        "it is reactivated."
+    )
+
+
+def credentials_available(service: Service) -> bool:
+    """Whether the customer may see this service's password, configs and one-time links."""
+    return is_provisioned(service) and service.status == ServiceStatus.ACTIVE
+
+
+def _require_credentials(service: Service) -> None:
+    if not is_provisioned(service):
+        raise ServiceNotProvisioned()
+    if not credentials_available(service):
+        raise ServiceSuspended()
+
+
 def config_download(service: Service, spec: ProtocolFile) -> str:
     """The config text of one protocol for download.
 
-    Raises ServiceNotProvisioned when the service has no client on a panel, ProtocolDisabled when
-    the protocol is off on the client's network, ClientPanelError when the panel cannot answer.
+    Raises ServiceNotProvisioned (ServiceSuspended while suspended) when the customer may not have
+    it, ProtocolDisabled when the protocol is off on the client's network, ClientPanelError when
+    the panel cannot answer.
     """
-    if not is_provisioned(service):
-        raise ServiceNotProvisioned()
+    _require_credentials(service)
     panel = _panel(service, "client_config")
     try:
         name = service.remote_name
@@ -376,10 +397,9 @@ def config_download(service: Service, spec: ProtocolFile) -> str:
 def create_one_time_link(service: Service) -> str:
     """A fresh single-use link (each call spends one on the panel; never retried).
 
-    Raises ServiceNotProvisioned or ClientPanelError.
+    Raises ServiceNotProvisioned (ServiceSuspended while suspended) or ClientPanelError.
     """
-    if not is_provisioned(service):
-        raise ServiceNotProvisioned()
+    _require_credentials(service)
     panel = _panel(service, "client_otl")
     try:
         return _ask(lambda: panel.create_otl(service.remote_name), "a one-time link")
@@ -398,9 +418,11 @@ __all__ = [
     "ConfigBlock",
     "ProtocolDisabled",
     "ProtocolFile",
+    "ServiceSuspended",
     "client_area_view",
     "config_download",
     "create_one_time_link",
+    "credentials_available",
     "is_provisioned",
     "protocol_file",
 ]

@@ -79,7 +79,10 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         setting_up=client_area.is_setting_up(service),
         steps=client_area.setup_steps(service.status),
         connection_url=reverse("provisioning:service_connection", args=[pk]),
-        panel=client_panel.client_area_view(service),
+        # A suspended service's client is disabled on the panel: no password, configs or links.
+        panel=client_panel.client_area_view(service)
+        if client_panel.credentials_available(service)
+        else client_panel.ClientAreaData(provisioned=False),
         # Shown once: the link was minted by the POST that redirected here.
         one_time_link=request.session.pop(OTL_SESSION_KEY.format(pk=pk), None),
     )

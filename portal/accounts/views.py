@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 
@@ -11,6 +13,13 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        """The safe ``next`` target, unless it is this page: that would loop, so go home instead."""
+        target = super().get_redirect_url()
+        if target and urlsplit(target).path == self.request.path:
+            return ""
+        return target
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)

@@ -46,6 +46,14 @@ def test_login_follows_a_same_site_next(client, customer):
     assert response["Location"] == "/services/7/"
 
 
+@pytest.mark.parametrize("next_url", ["/accounts/login/", "/accounts/login/?next=/services/"])
+def test_a_signed_in_user_sent_back_to_the_login_page_goes_home(owner_client, next_url):
+    response = owner_client.get("/accounts/login/", {"next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/services/"
+
+
 def test_logout_by_get_is_refused(owner_client):
     response = owner_client.get("/accounts/logout/")
 

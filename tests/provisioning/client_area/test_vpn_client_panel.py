@@ -460,3 +460,42 @@ def test_otl_with_the_panel_down_is_a_clean_503(owner_client, on_panel, simulato
 
     assert response.status_code == 503
     assert UNREACHABLE_MESSAGE in response.content.decode()
+
+
+# A suspended service ---------------------------------------------------------------------------
+
+
+def test_a_suspended_service_page_hides_credentials_and_asks_no_panel(
+    owner_client, on_panel, simulator, panel
+):
+    service = on_panel("office", status=ServiceStatus.SUSPENDED)
+    password = panel.get_client(service.remote_name).password
+
+    html = page(owner_client, service)
+
+    assert "Service suspended" in section(html, "service-suspended")
+    assert password not in html
+    for element_id in ("vpn-client", "vpn-configs", "one-time-link"):
+        assert f'id="{element_id}"' not in html
+    assert not ModuleLogEntry.objects.filter(service=service).exists()
+
+
+@pytest.mark.parametrize("protocol", ["wireguard", "openvpn"])
+def test_a_suspended_service_gives_no_config_download(owner_client, on_panel, protocol):
+    service = on_panel("office", status=ServiceStatus.SUSPENDED)
+
+    response = owner_client.get(CONFIG_URLS[protocol].format(pk=service.pk))
+
+    assert response.status_code == 409
+    assert "This service is suspended." in response.content.decode()
+    assert response["Cache-Control"] == "no-store, private"
+
+
+def test_a_suspended_service_mints_no_one_time_link(owner_client, on_panel, simulator):
+    service = on_panel("office", status=ServiceStatus.SUSPENDED)
+
+    response = owner_client.post(f"/services/{service.pk}/otl/")
+
+    assert response.status_code == 409
+    assert "This service is suspended." in response.content.decode()
+    assert not ModuleLogEntry.objects.filter(service=service, action="client_otl").exists()
