@@ -108,7 +108,9 @@ else:
 
 # Celery: Redis when configured, else kombu's filesystem transport so that a real worker runs
 # without any server. Messages carry ids only, so JSON is the only serializer accepted.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+# The host part means nothing to the filesystem transport; without it kombu warns on every use.
+EMBEDDED_BROKER_URL = "filesystem://localhost/"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or EMBEDDED_BROKER_URL
 CELERY_RESULT_BACKEND = (
     env.str("CELERY_RESULT_BACKEND", default="")
     or REDIS_URL
@@ -116,7 +118,7 @@ CELERY_RESULT_BACKEND = (
 )
 if CELERY_RESULT_BACKEND.startswith("file://"):
     Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-if CELERY_BROKER_URL == "filesystem://":
+if CELERY_BROKER_URL == EMBEDDED_BROKER_URL:
     _broker_dir = VAR_DIR / "broker"
     for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)

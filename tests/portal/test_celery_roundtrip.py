@@ -52,7 +52,7 @@ def test_task_round_trips_through_a_real_worker_on_the_filesystem_broker(tmp_pat
     token = uuid.uuid4().hex
     (tmp_path / "celery-results").mkdir()
     app = _client_app(
-        "filesystem://",
+        "filesystem://localhost/",
         f"file://{tmp_path / 'celery-results'}",
         {
             "control_folder": str(tmp_path / "broker" / "control"),

@@ -49,7 +49,7 @@ def test_embedded_mode_uses_sqlite_file_cache_and_filesystem_broker(tmp_path):
 
     assert chosen["db"] == "django.db.backends.sqlite3"
     assert chosen["cache"].endswith("FileBasedCache")
-    assert chosen["broker"] == "filesystem://"
+    assert chosen["broker"] == "filesystem://localhost/"
     assert chosen["backend"] == f"file://{tmp_path / 'celery-results'}"
 
 
