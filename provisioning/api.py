@@ -20,7 +20,7 @@ from provisioning.live import (
     PROVISIONED_STATUSES,
     LiveDataUnavailable,
     ServiceNotProvisioned,
-    poll_seconds,
+    connection_payload,
     service_connection_status,
 )
 from provisioning.models import Service
@@ -65,16 +65,7 @@ def connection_status(request: HttpRequest, pk: int) -> JsonResponse:
         return _error(exc.message, status=409)
     except LiveDataUnavailable as exc:
         return _error(exc.message, status=503)
-    return _no_store(
-        JsonResponse(
-            {
-                "online": status.online,
-                "checked_at": status.checked_at.isoformat(),
-                "poll_seconds": poll_seconds(),
-                "sessions": status.sessions,
-            }
-        )
-    )
+    return _no_store(JsonResponse(connection_payload(status)))
 
 
 def _error(message: str, *, status: int) -> JsonResponse:

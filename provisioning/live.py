@@ -111,6 +111,16 @@ def service_connection_status(service: Service) -> ConnectionStatus:
     )
 
 
+def connection_payload(status: ConnectionStatus) -> dict[str, Any]:
+    """The JSON the connection-status script reads (customer endpoint and admin tab alike)."""
+    return {
+        "online": status.online,
+        "checked_at": status.checked_at.isoformat(),
+        "poll_seconds": poll_seconds(),
+        "sessions": status.sessions,
+    }
+
+
 # Cache and single flight ------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from provisioning.client_panel import (
 from provisioning.live import (
     LiveDataUnavailable,
     ServiceNotProvisioned,
-    poll_seconds,
+    connection_payload,
     service_connection_status,
 )
 from provisioning.models import Product, Service, ServiceAction, ServiceStatus
@@ -294,14 +294,7 @@ class ServiceAdmin(admin.ModelAdmin):
             return _no_store({"error": exc.message}, status=409)
         except LiveDataUnavailable as exc:
             return _no_store({"error": exc.message}, status=503)
-        return _no_store(
-            {
-                "online": status.online,
-                "checked_at": status.checked_at.isoformat(),
-                "poll_seconds": poll_seconds(),
-                "sessions": status.sessions,
-            }
-        )
+        return _no_store(connection_payload(status))
 
     # Create by hand ----------------------------------------------------------------------------
 
