@@ -77,8 +77,11 @@ class Supervisor:
         return next((p for p in self.processes if not p.running), None)
 
     def stop_all(self, grace: float = 10.0) -> None:
+        """SIGTERM each leader, so a Celery worker shuts its own pool down (signalling the whole
+        group kills the pool children under it, which it then reports as errors); whatever is
+        left of a group after ``grace`` is killed."""
         for process in self.processes:
-            _signal_group(process, signal.SIGTERM)
+            _signal_leader(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in self.processes:
             _wait_or_kill(process, deadline)
@@ -99,6 +102,13 @@ def _wait_for_url(process: ManagedProcess, deadline: float) -> None:
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     raise ProcessFailed(f"{process.name} did not answer {process.ready_url}:\n{process.log_tail()}")
+
+
+def _signal_leader(process: ManagedProcess, sig: signal.Signals) -> None:
+    if process.popen is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.popen.send_signal(sig)
 
 
 def _signal_group(process: ManagedProcess, sig: signal.Signals) -> None:

@@ -195,6 +195,9 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     assert exit_code == 0
     time.sleep(0.5)
     assert [pid for pid in spawned if _alive(pid)] == []
+    # Stopped, not killed: the worker shut its own pool down (no "exited with signal 15").
+    worker_log = (tmp_path / "var" / "log" / "celery.log").read_text()
+    assert " exited with " not in worker_log
     for status, remote_name, panel_calls in (seeded_service, admin_service):
         assert status == "active"
         assert remote_name.startswith("vpn-")
