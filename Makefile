@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` (the demo) and `make test` (lint + the test suite).
+# The commands of the README: `make run` (the demo), `make test` (lint + the test suite) and
+# `make bench` (benchmarks; `make bench BASELINE=var/bench/base.json` compares against a saved run).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,13 +7,16 @@ STAMP := $(VENV)/.installed
 # The demo and the tests run with DEBUG on; without it the settings are production settings.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run test lint format setup migrate seed clean
+.PHONY: run test bench lint format setup migrate seed clean
 
 run: setup migrate seed
 	$(PY) manage.py rundemo $(if $(PORT),--port $(PORT))
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m tests.bench $(if $(BASELINE),--baseline $(BASELINE)) $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

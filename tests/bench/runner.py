@@ -1,0 +1,91 @@
+"""``python -m tests.bench [--baseline FILE] [--save FILE] [--quick] [--scenario NAME ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.bench import report
+
+DEFAULT_SAVE = Path("var/bench/last.json")
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    from tests.bench.scenarios import SCENARIOS
+
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--baseline", type=Path, help="a saved run to compare against")
+    parser.add_argument("--save", type=Path, default=DEFAULT_SAVE, help=f"default {DEFAULT_SAVE}")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations, shorter runs")
+    parser.add_argument(
+        "--scenario", action="append", choices=sorted(SCENARIOS), help="only these (repeatable)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # A throwaway var/ (SQLite test database, broker spool) that no test run or demo shares.
+    var_dir = tempfile.mkdtemp(prefix="portal-bench-var-")
+    os.environ["PORTAL_VAR_DIR"] = var_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
+    args = parse(argv)
+    baseline = report.load(args.baseline) if args.baseline else None
+    try:
+        results = run(args.scenario, quick=args.quick)
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+    report.save(results, args.save)
+    print(report.table(results, baseline))
+    print(
+        f"\nsaved to {args.save}" + (f"; ratios are current / {args.baseline}" if baseline else "")
+    )
+    return 0
+
+
+def run(names: Sequence[str] | None, *, quick: bool) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # a line per eager task
+    from tests.bench.scenarios import SCENARIOS, Sizes, test_databases
+    from tests.simulator_fixtures import SIMULATOR_NETWORKS
+    from vpnpanel.simulator.process import SimulatorProcess
+
+    chosen = [SCENARIOS[name] for name in names or SCENARIOS]
+    sizes = Sizes.quick() if quick else Sizes()
+    results: dict[str, Any] = {
+        "version": report.RESULT_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "quick": quick,
+        "scenarios": {},
+    }
+    with ExitStack() as stack:
+        data_dir = Path(os.environ["PORTAL_VAR_DIR"]) / "simulator"
+        simulator = stack.enter_context(
+            SimulatorProcess(data_dir, networks=SIMULATOR_NETWORKS, slots=1000, seed=1234)
+        )
+        if any(scenario.needs_db for scenario in chosen):
+            stack.enter_context(test_databases())
+        for scenario in chosen:
+            results["scenarios"][scenario.name] = scenario.run(simulator, sizes)
+    return results
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return out.stdout.strip()
