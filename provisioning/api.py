@@ -17,10 +17,10 @@ from django.views.decorators.http import require_GET
 from portal.core import ratelimit
 from provisioning.client_area import YEARS_SHOWN, parse_year_or_month
 from provisioning.live import (
-    PROVISIONED_STATUSES,
     LiveDataUnavailable,
     ServiceNotProvisioned,
     connection_payload,
+    is_provisioned,
     service_connection_status,
 )
 from provisioning.models import Service
@@ -111,9 +111,7 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
         )
     if month is None or not 1 <= month <= 12:
         return _error("Choose a month between 1 and 12.", status=400)
-    if service.server_id is None or not service.remote_name:
-        return _error(ServiceNotProvisioned.message, status=409)
-    if service.status not in PROVISIONED_STATUSES:
+    if not is_provisioned(service):
         return _error(ServiceNotProvisioned.message, status=409)
     if (year, month) > (today.year, today.month):
         days: list[TrafficDay] = []

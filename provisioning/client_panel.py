@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from django.conf import settings
 
-from provisioning.live import PROVISIONED_STATUSES, ServiceNotProvisioned
+from provisioning.live import ServiceNotProvisioned, is_provisioned
 from provisioning.models import Service, ServiceStatus
 from provisioning.module_log import ModuleLogRecorder
 from provisioning.panel_calls import PanelCalls
@@ -142,14 +142,6 @@ class ClientAreaData:
             return []
         enabled = self.network.enabled_protocols
         return [(p.value, f.label) for p, f in PROTOCOL_FILES.items() if p in enabled]
-
-
-def is_provisioned(service: Service) -> bool:
-    return (
-        service.status in PROVISIONED_STATUSES
-        and service.server_id is not None
-        and bool(service.remote_name)
-    )
 
 
 def config_filename(service: Service, spec: ProtocolFile) -> str:

@@ -68,6 +68,15 @@ class ServiceNotProvisioned(Exception):
     message = "This service is not set up yet."
 
 
+def is_provisioned(service: Service) -> bool:
+    """Whether the service has a client on a panel to ask about (active or suspended)."""
+    return (
+        service.status in PROVISIONED_STATUSES
+        and service.server_id is not None
+        and bool(service.remote_name)
+    )
+
+
 @dataclass(frozen=True)
 class ConnectionStatus:
     """What the client area shows: Online when at least one protocol reports a session."""
@@ -92,9 +101,7 @@ def service_connection_status(service: Service) -> ConnectionStatus:
     Raises ServiceNotProvisioned when the service has no client on a panel, LiveDataUnavailable
     when the panel cannot be asked.
     """
-    if service.server_id is None or not service.remote_name:
-        raise ServiceNotProvisioned()
-    if service.status not in PROVISIONED_STATUSES:
+    if not is_provisioned(service):
         raise ServiceNotProvisioned()
     snapshot = _online_snapshot(service.server)
     now = timezone.now()
