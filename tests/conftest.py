@@ -1,3 +1,7 @@
+import uuid
+
+import pytest
+
 pytest_plugins = ["tests.simulator_fixtures"]
 
 
@@ -12,3 +16,15 @@ def pytest_configure(config):
 
     for backend in (FileBasedCache, LocMemCache, RedisCache):
         backend.clear = refuse
+
+
+@pytest.fixture
+def private_cache(settings):
+    """The configured cache backend under keys no other test (or earlier run) can see.
+
+    Rate-limit counters and cached panel answers are keyed by row ids, which repeat after a
+    flush, so without this one test's entries would show in the next. Tests delete nothing.
+    """
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
+    }

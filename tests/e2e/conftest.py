@@ -6,7 +6,6 @@ it fails instead. A screenshot of the last page is kept in test-artifacts/screen
 
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -75,12 +74,8 @@ def browser_page(live_server, monkeypatch, request) -> Iterator[object]:
 
 
 @pytest.fixture(autouse=True)
-def private_cache(settings):
-    """The configured cache backend under keys no other test (or earlier run) can see: row ids
-    repeat after a flush, so a panel answer cached for an earlier test's server would show."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}"}
-    }
+def private_cache(private_cache):
+    """Every browser test under the shared fixture's private cache keys (tests/conftest.py)."""
 
 
 def password_for(username: str) -> str:

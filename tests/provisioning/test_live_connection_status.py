@@ -8,7 +8,6 @@ import math
 import random
 import threading
 import time
-import uuid
 from datetime import datetime
 
 import pytest
@@ -50,11 +49,7 @@ ONLINE_PATH = "/api/v1/client/online"
 
 
 @pytest.fixture(autouse=True)
-def private_cache(settings):
-    """Same backend as configured, but keys no other test (or a previous run) can see."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
-    }
+def fast_polls(private_cache, settings):
     settings.CLIENT_AREA_POLL_SECONDS = POLL_SECONDS
 
 

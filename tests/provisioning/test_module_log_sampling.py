@@ -12,17 +12,9 @@ from provisioning.models import ModuleLogEntry, Server
 from provisioning.module_log import ModuleLogRecorder
 from vpnpanel import CallRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("private_cache")]
 
 CHANGELIST = "admin:provisioning_modulelogentry_changelist"
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    """Same backend as configured, but keys no other test (or a previous run) can see."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
-    }
 
 
 def poll(server: Server) -> bool:

@@ -1,8 +1,6 @@
 """The service page's "Metric statistics" block and its Refresh now button (a POST): one try,
 the error shown at once; the background task retries the same error instead."""
 
-import uuid
-
 import pytest
 
 from provisioning import tasks
@@ -10,13 +8,7 @@ from provisioning.models import Product, Service, ServiceStatus, UsageSnapshot
 from provisioning.usage import bytes_to_gb
 from vpnpanel import PanelClient
 
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    """Rate-limit counters that no other test (or an earlier run on Redis) can see."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
-    }
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture

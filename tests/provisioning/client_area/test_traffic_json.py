@@ -14,15 +14,7 @@ from django.utils import timezone
 from provisioning import api
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    """Rate-limit counters no other test (or a previous run) can see."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The VPN client card, configs, downloads and one-time links, against the live panel simulator."""
 
 import re
-import uuid
 
 import pytest
 import requests
@@ -12,7 +11,7 @@ from provisioning import views
 from provisioning.client_panel import UNREACHABLE_MESSAGE
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
 CONFIG_URLS = {
     "wireguard": "/services/{pk}/config/wireguard.conf",
@@ -20,14 +19,6 @@ CONFIG_URLS = {
     "ikev2": "/services/{pk}/config/ikev2.sswan",
     "amneziawg": "/services/{pk}/config/amneziawg.conf",
 }
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    """Same backend as configured, but rate-limit counters no other test can see."""
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
-    }
 
 
 @pytest.fixture
