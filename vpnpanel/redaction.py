@@ -3,15 +3,21 @@
 Secrets are masked by key (``password``, ``private_key``, ...) and inside text (WireGuard
 ``PrivateKey = ...`` lines, ``Bearer`` headers, one-time-link URLs, PEM private keys); long strings
 such as configs, profiles and QR images are replaced by their length.
+
+A literal secret (the API token) is masked wherever it appears only from ``MIN_SECRET_LENGTH``
+characters on: replacing a short one inside text mangles ordinary words (a one-character token
+turned "Connection refused" into "Connec***ion refused"), and a real panel token is far longer.
+Below that length it is masked only where it is a whole value.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 MASK = "***"
+MIN_SECRET_LENGTH: Final = 16
 MAX_STRING = 200
 MAX_ITEMS = 50
 
@@ -59,11 +65,20 @@ def is_sensitive_key(key: object) -> bool:
 def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Mask secrets inside free text, including any literal value passed in ``secrets``."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
+        text = _mask_literal(text, secret)
     for pattern, replacement in _TEXT_RULES:
         text = pattern.sub(replacement, text)
     return text
+
+
+def _mask_literal(text: str, secret: str) -> str:
+    if not secret:
+        return text
+    if text.strip() == secret:
+        return MASK
+    if len(secret) < MIN_SECRET_LENGTH:
+        return text
+    return text.replace(secret, MASK)
 
 
 def redact(
@@ -75,7 +90,8 @@ def redact(
 ) -> Any:
     """Return a redacted deep copy of a JSON-like value; the input is never modified.
 
-    Literal values in ``secrets`` (such as the API token) are masked wherever they appear.
+    Literal values in ``secrets`` (such as the API token) are masked wherever they appear, or only
+    as whole values when shorter than ``MIN_SECRET_LENGTH``.
     """
     secrets = tuple(secrets)
     limits = {"secrets": secrets, "max_string": max_string, "max_items": max_items}
@@ -104,6 +120,6 @@ def _redact_string(text: str, secrets: tuple[str, ...], max_string: int) -> str:
 
 def mask_token(token: str) -> str:
     """Show just enough of a token to recognise it (``abcd…``); short tokens are fully masked."""
-    if len(token) < 16:
+    if len(token) < MIN_SECRET_LENGTH:
         return MASK
     return f"{token[:4]}…"

@@ -6,9 +6,16 @@ import copy
 
 import pytest
 
-from vpnpanel.redaction import MASK, is_sensitive_key, mask_token, redact, scrub_text
+from vpnpanel.redaction import (
+    MASK,
+    MIN_SECRET_LENGTH,
+    is_sensitive_key,
+    mask_token,
+    redact,
+    scrub_text,
+)
 
-from .samples import OLD_CLIENT, OTL_URL, WG_CONFIG
+from .samples import OLD_CLIENT, OTL_URL, TOKEN, WG_CONFIG
 
 
 def test_sensitive_keys_are_masked_at_any_depth():
@@ -88,7 +95,31 @@ def test_bearer_tokens_and_pem_private_keys_in_text_are_masked():
 
 
 def test_literal_secrets_are_masked_wherever_they_appear():
-    assert redact({"echo": "you sent tok-123"}, secrets=["tok-123"]) == {"echo": f"you sent {MASK}"}
+    assert redact({"echo": f"you sent {TOKEN}"}, secrets=[TOKEN]) == {"echo": f"you sent {MASK}"}
+    assert scrub_text(f"x{TOKEN}y, token={TOKEN}.", [TOKEN]) == f"x{MASK}y, token={MASK}."
+
+
+@pytest.mark.parametrize("secret", ["t", "on", "refused", "x" * (MIN_SECRET_LENGTH - 1)])
+def test_short_secret_never_mangles_ordinary_text(secret):
+    text = "[Errno 111] Connection refused; the panel is not running"
+
+    assert scrub_text(text, [secret]) == text
+    assert redact({"error": text}, secrets=[secret]) == {"error": text}
+
+
+@pytest.mark.parametrize("secret", ["t", "x" * (MIN_SECRET_LENGTH - 1)])
+def test_short_secret_is_masked_where_it_is_the_whole_value(secret):
+    assert scrub_text(secret, [secret]) == MASK
+    assert redact({"echo": secret, "other": f"{secret}!"}, secrets=[secret]) == {
+        "echo": MASK,
+        "other": f"{secret}!",
+    }
+
+
+def test_secret_of_the_minimum_length_is_masked_inside_text():
+    secret = "k" * MIN_SECRET_LENGTH
+
+    assert scrub_text(f"a{secret}b", [secret]) == f"a{MASK}b"
 
 
 def test_long_lists_are_shortened():

@@ -15,11 +15,16 @@ import requests
 from vpnpanel import PanelClient, PanelError, PanelUnreachable, RetryPolicy
 from vpnpanel.client import BearerAuth
 
-from .samples import API, TOKEN, failure, ok
+from .samples import API, BASE_URL, TOKEN, failure, ok
 
 LEAKY_PAGE = (
     f"<html><body><h1>500</h1><pre>HTTP_AUTHORIZATION = 'Bearer {TOKEN}'\n"
     f"token={TOKEN}</pre></body></html>"
+)
+CONNECTION_REFUSED = (
+    "HTTPSConnectionPool(host='vpn-fra.example.com', port=443): Max retries exceeded with url: "
+    "/api/v1/license (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at "
+    "0x7f00>: Failed to establish a new connection: [Errno 111] Connection refused'))"
 )
 
 
@@ -140,6 +145,29 @@ def test_errors_records_and_logs_never_contain_the_token(
 
 def test_transport_errors_never_contain_the_token(http, client, records, debug_logs):
     http.get(f"{API}license", body=requests.exceptions.ConnectionError(f"reset ({TOKEN})"))
+
+    with pytest.raises(PanelError) as caught:
+        client.license()
+
+    _assert_no_token(caught.value, caught.value.args)
+    _assert_no_token(*(record.as_dict() for record in records))
+    assert TOKEN not in debug_logs.text
+
+
+def test_short_token_does_not_mangle_the_error_text(http, records):
+    """A one-character token once turned "Connection refused" into "Connec***ion refused"."""
+    http.get(f"{API}license", body=requests.exceptions.ConnectionError(CONNECTION_REFUSED))
+    panel = PanelClient(BASE_URL, "t", retry=RetryPolicy(attempts=1), on_call=records.append)
+
+    with panel, pytest.raises(PanelUnreachable) as caught:
+        panel.license()
+
+    assert str(caught.value).endswith("could not be reached for GET license: Connection refused.")
+    assert records[0].error == str(caught.value)
+
+
+def test_long_token_inside_an_error_text_is_still_masked(http, client, records, debug_logs):
+    http.get(f"{API}license", body=requests.exceptions.ConnectionError(f"refused{TOKEN}here"))
 
     with pytest.raises(PanelError) as caught:
         client.license()
