@@ -16,6 +16,8 @@ from django.urls import path
 from provisioning.admin.common import PORTAL_ADMIN_CSS
 from provisioning.models import LIVE_STATUSES, Server, ServerGroup
 from provisioning.panel_overview import server_test_connection
+from provisioning.validators import HOST_HELP, validate_panel_host
+from vpnpanel.redaction import MIN_SECRET_LENGTH
 
 API_TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
 # Where the token is sent: changing any of these needs the token entered again.
@@ -23,6 +25,11 @@ ADDRESS_FIELDS = ("hostname", "ip_address", "port", "secure")
 ADDRESS_CHANGED_MESSAGE = (
     "Enter the API token again: the panel's address changed, and the stored token is only ever "
     "sent to the address it was entered for."
+)
+# The same bound as the masking of secrets inside texts: every token stored is masked everywhere.
+TOKEN_TOO_SHORT_MESSAGE = (
+    f"This is too short for a panel API token (at least {MIN_SECRET_LENGTH} characters): copy "
+    "the whole token from the panel's Profile → API Tokens."
 )
 
 
@@ -34,8 +41,9 @@ class ServerAdminForm(forms.ModelForm):
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Bearer token from the panel's Profile → API Tokens. Leave empty to keep the "
-        "stored token, unless you change the address: the token must then be entered again.",
+        help_text="Bearer token from the panel's Profile → API Tokens "
+        f"(at least {MIN_SECRET_LENGTH} characters). Leave empty to keep the stored token, unless "
+        "you change the address: the token must then be entered again.",
     )
 
     class Meta:
@@ -51,6 +59,13 @@ class ServerAdminForm(forms.ModelForm):
             "max_accounts",
             "enabled",
         )
+        help_texts = {"hostname": HOST_HELP}
+
+    def clean_hostname(self) -> str:
+        hostname = self.cleaned_data["hostname"]
+        if hostname:
+            validate_panel_host(hostname)
+        return hostname
 
     def clean_api_token(self) -> str:
         token = self.cleaned_data["api_token"]
@@ -58,11 +73,14 @@ class ServerAdminForm(forms.ModelForm):
             raise forms.ValidationError(
                 "The token contains spaces, line breaks or characters a panel never issues."
             )
+        if token and len(token) < MIN_SECRET_LENGTH:
+            raise forms.ValidationError(TOKEN_TOO_SHORT_MESSAGE)
         return token
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if not cleaned.get("hostname") and not cleaned.get("ip_address"):
+        address_in_error = "hostname" in self.errors or "ip_address" in self.errors
+        if not address_in_error and not cleaned.get("hostname") and not cleaned.get("ip_address"):
             raise forms.ValidationError("Give the panel's host name or its IP address.")
         if "api_token" in cleaned and not cleaned["api_token"]:
             self._keep_stored_token(cleaned)
