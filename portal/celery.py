@@ -1,14 +1,34 @@
 """The Celery application: a real worker in every mode (no eager execution outside unit tests)."""
 
 import os
+import sys
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_configure.connect
+def _load_django_settings(**kwargs: object) -> None:
+    """Load the settings before Celery reads them, so that an error in them is one line.
+
+    Celery first reads its configuration deep inside its command line parsing, where an error
+    in the settings would surface as a 50-line traceback. Where the settings are already loaded
+    (the web process, the tests) this does nothing.
+    """
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings, which check the environment
+    except ImproperlyConfigured as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {

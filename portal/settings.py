@@ -1,22 +1,116 @@
 """Settings for the portal, read from the environment (12-factor).
 
 Secure by default: without ``DJANGO_DEBUG=1`` the settings are production settings and refuse to
-load without ``DJANGO_SECRET_KEY`` and ``FIELD_ENCRYPTION_KEYS`` (``make run`` and the tests set
-``DJANGO_DEBUG=1``). Storage defaults to the embedded mode that runs on a bare machine: SQLite, a
-file-based cache and a Celery broker on the local filesystem, all under ``var/``. Setting
-``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis; see docs/configuration.md.
+load without ``DJANGO_SECRET_KEY``, ``FIELD_ENCRYPTION_KEYS``, ``DATABASE_URL`` and ``REDIS_URL``
+(``make run`` and the tests set ``DJANGO_DEBUG=1``). With DEBUG, or in production with
+``PORTAL_EMBEDDED=1``, storage falls back to the embedded mode that runs on a bare machine: SQLite,
+a file-based cache and a Celery broker on the local filesystem, all under ``var/``; see
+docs/configuration.md.
+
+Every missing or malformed value raises ``ImproperlyConfigured`` naming its variable; the entry
+points (manage.py, portal.wsgi, portal.celery) print that one line instead of a traceback.
 """
 
+import logging
+import warnings
+import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """django-environ, but a malformed value is refused naming its variable.
+
+    django-environ raises a bare ``ValueError`` ("invalid literal for int()…") that does not say
+    which variable is wrong, and reads any unknown word as a false boolean, so a mistyped
+    ``DJANGO_SECURE_SSL_REDIRECT=ture`` would quietly turn the redirect off.
+    """
+
+    EXPECTED = {int: "a whole number", float: "a number", bool: "true or false (1 or 0)"}
+    BOOLEAN_FALSE_STRINGS = ("false", "off", "no", "n", "0", "")
+
+    def get_value(
+        self,
+        var: str,
+        cast: object = None,
+        default: object = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> object:
+        if cast is bool and var in self.ENVIRON:
+            word = self.ENVIRON[var].strip().lower()
+            if word not in self.BOOLEAN_TRUE_STRINGS + self.BOOLEAN_FALSE_STRINGS:
+                raise ImproperlyConfigured(f"{var} must be {self.EXPECTED[bool]}.")
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError as exc:
+            expected = self.EXPECTED.get(cast, "well-formed")
+            raise ImproperlyConfigured(f"{var} must be {expected}.") from exc
+
+
+env = _Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _database(var: str, default: str) -> dict[str, object]:
+    """``env.db()`` that refuses a URL it cannot read (it would return an empty config, or take
+    an unknown scheme for the name of a database backend and fail at the first query)."""
+    try:
+        with warnings.catch_warnings():
+            # django-environ's warning about an unknown scheme prints the URL, password included.
+            warnings.simplefilter("ignore")
+            config = env.db(var, default=default)
+    except ValueError:
+        config = {}
+    if config.get("ENGINE") not in set(environ.Env.DB_SCHEMES.values()):
+        raise ImproperlyConfigured(
+            f"{var} must be a database URL such as postgres://user:password@host:5432/portal."
+        )
+    return config
+
+
+def _redis_url(var: str) -> str:
+    url = env.str(var, default="")
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(f"{var} must be a Redis URL such as redis://host:6379/0.")
+    return url
+
+
+def _fernet_keys(var: str) -> list[str]:
+    """The keys, each checked now: a bad one would otherwise fail the first save of a secret."""
+    keys = env.list(var, default=[])
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{var} key {position} of {len(keys)} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes); see docs/configuration.md."
+            ) from None
+    return keys
+
+
+def _log_level(var: str) -> str:
+    level = env.str(var, default="INFO").upper()
+    if not isinstance(logging.getLevelNamesMapping().get(level), int):
+        raise ImproperlyConfigured(f"{var} must be a log level such as DEBUG, INFO or WARNING.")
+    return level
+
+
+def _time_zone(var: str) -> str:
+    name = env.str(var, default="UTC")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{var} must be an IANA time zone such as UTC.") from None
+    return name
+
 
 VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -28,6 +122,17 @@ if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET_KEY):
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a long random value when DEBUG is off."
     )
+
+# Production runs on PostgreSQL and Redis. Falling back to SQLite and files under var/ only when
+# asked: a forgotten DATABASE_URL would otherwise start an empty, unbacked-up database.
+PORTAL_EMBEDDED = env.bool("PORTAL_EMBEDDED", default=False)
+if not DEBUG and not PORTAL_EMBEDDED:
+    for _name in ("DATABASE_URL", "REDIS_URL"):
+        if not env.str(_name, default=""):
+            raise ImproperlyConfigured(
+                f"{_name} must be set when DEBUG is off, or set PORTAL_EMBEDDED=1 to run on "
+                "SQLite, a file cache and a filesystem broker under PORTAL_VAR_DIR."
+            )
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -76,7 +181,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": _database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database must fail fast (health check → 503), not after the TCP timeout.
@@ -88,7 +193,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = _redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -190,7 +295,7 @@ if CLIENT_AREA_PANEL_BUDGET_SECONDS <= 0:
 
 # Encryption at rest for panel tokens and other secrets. Several comma-separated keys rotate:
 # the first encrypts, all decrypt. Derived from SECRET_KEY only in DEBUG.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEYS = _fernet_keys("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
 
@@ -204,7 +309,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = _time_zone("TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
 
@@ -269,6 +374,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"vpnpanel": {"level": env.str("PANEL_LOG_LEVEL", default="INFO")}},
+    "root": {"handlers": ["console"], "level": _log_level("LOG_LEVEL")},
+    "loggers": {"vpnpanel": {"level": _log_level("PANEL_LOG_LEVEL")}},
 }

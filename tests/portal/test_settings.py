@@ -94,3 +94,103 @@ def test_deploy_check_is_clean_in_production_settings(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+ENTRY_POINTS = {
+    "manage.py": [sys.executable, "manage.py", "check"],
+    "celery": [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo"],
+}
+
+
+def _without(*names: str) -> dict[str, str]:
+    return {key: value for key, value in PRODUCTION_ENV.items() if key not in names}
+
+
+def _only_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_a_missing_secret_stops_each_entry_point_with_one_line_naming_it(tmp_path, entry_point):
+    result = _run(ENTRY_POINTS[entry_point], _without("DJANGO_SECRET_KEY"), tmp_path)
+
+    assert result.returncode == 2
+    assert _only_line(result.stderr).startswith(
+        "Configuration error: DJANGO_SECRET_KEY must be set"
+    )
+
+
+def test_a_missing_secret_stops_gunicorn_with_one_line_naming_it(tmp_path):
+    gunicorn = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "portal.wsgi"]
+
+    result = _run(gunicorn, _without("DJANGO_SECRET_KEY"), tmp_path)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "DJANGO_SECRET_KEY" in line]
+    assert line.startswith("Configuration error: DJANGO_SECRET_KEY must be set")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_HSTS_SECONDS", "abc"),
+        ("LOGIN_THROTTLE_PER_IP", "x"),
+        ("PANEL_READ_TIMEOUT", "soon"),
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "postgress://portal:hunter2-secret@db/portal"),
+        ("REDIS_URL", "127.0.0.1:6379"),
+        ("LOG_LEVEL", "LOUD"),
+        ("TIME_ZONE", "Mars/Olympus_Mons"),
+    ],
+)
+def test_a_malformed_value_stops_the_start_with_one_line_naming_it(tmp_path, variable, value):
+    result = _run(ENTRY_POINTS["manage.py"], {**PRODUCTION_ENV, variable: value}, tmp_path)
+
+    assert result.returncode == 2
+    assert _only_line(result.stderr).startswith(f"Configuration error: {variable} ")
+    assert "hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "keys", ["not-a-key", f"{PRODUCTION_ENV['FIELD_ENCRYPTION_KEYS']},not-a-key"]
+)
+def test_an_invalid_field_encryption_key_fails_the_deploy_check(tmp_path, keys):
+    result = _run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        {**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": keys},
+        tmp_path,
+    )
+
+    assert result.returncode == 2
+    line = _only_line(result.stderr)
+    assert line.startswith("Configuration error: FIELD_ENCRYPTION_KEYS ")
+    assert "not-a-key" not in line
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_without_its_services_refuses_to_start(tmp_path, missing):
+    result = _run(ENTRY_POINTS["manage.py"], _without(missing), tmp_path)
+
+    assert result.returncode == 2
+    line = _only_line(result.stderr)
+    assert line.startswith(f"Configuration error: {missing} must be set")
+    assert "PORTAL_EMBEDDED=1" in line
+
+
+def test_production_runs_embedded_only_when_asked_to(tmp_path):
+    env = {**_without("DATABASE_URL", "REDIS_URL"), "PORTAL_EMBEDDED": "1"}
+
+    chosen = _settings_in(env, tmp_path)
+    check = _run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env,
+        tmp_path,
+    )
+
+    assert chosen["db"] == "django.db.backends.sqlite3"
+    assert chosen["cache"].endswith("FileBasedCache")
+    assert chosen["broker"] == "filesystem://localhost/"
+    assert check.returncode == 0, check.stdout + check.stderr
