@@ -194,3 +194,19 @@ def test_production_runs_embedded_only_when_asked_to(tmp_path):
     assert chosen["cache"].endswith("FileBasedCache")
     assert chosen["broker"] == "filesystem://localhost/"
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+IS_SECURE_BEHIND_FORGED_PROTO = (
+    "import django; django.setup(); from django.test import RequestFactory; "
+    "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
+
+
+@pytest.mark.parametrize(("proxies", "trusted"), [("0", "False"), ("1", "True")])
+def test_x_forwarded_proto_is_trusted_only_behind_a_configured_proxy(tmp_path, proxies, trusted):
+    env = {**PRODUCTION_ENV, "PORTAL_TRUSTED_PROXY_COUNT": proxies}
+
+    result = _run([sys.executable, "-c", IS_SECURE_BEHIND_FORGED_PROTO], env, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == trusted
