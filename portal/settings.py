@@ -300,6 +300,11 @@ if not FIELD_ENCRYPTION_KEYS and not DEBUG:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
 
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
+# /healthz tells anyone only ok or failing; staff, and monitoring that sends this token as
+# "Authorization: Bearer …", also see each check. Empty: no token is accepted.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 32:
+    raise ImproperlyConfigured("HEALTHZ_TOKEN must be at least 32 characters long, or empty.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

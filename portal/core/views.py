@@ -1,4 +1,13 @@
+"""``/healthz``: ok or failing for anyone; each check for staff and for monitoring with the token.
+
+The checks name the database vendor, the cache backend and the broker transport, which tell an
+outsider what to attack, so the public answer is only ``{"status": "ok"}`` or ``"error"``.
+"""
+
+from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -9,4 +18,24 @@ from portal.core.health import health_report
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health_report()
+    if not _may_see_details(request):
+        report = {"status": report["status"]}
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    return _has_healthz_token(request) or _is_staff(request)
+
+
+def _has_healthz_token(request: HttpRequest) -> bool:
+    token = settings.HEALTHZ_TOKEN
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and constant_time_compare(credentials, token)
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    """With the database down the session cannot be read: staff then get the public answer."""
+    try:
+        return request.user.is_staff
+    except DatabaseError:
+        return False

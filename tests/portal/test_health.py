@@ -1,12 +1,54 @@
+"""/healthz: anyone learns ok or failing; staff and monitoring with the token see each check."""
+
 import pytest
 from django.test import override_settings
 
 from portal.celery import app as celery_app
 
+pytestmark = pytest.mark.django_db
 
-@pytest.mark.django_db
-def test_healthz_reports_every_service_ok(client):
+TOKEN = "healthz-token-for-monitoring-0123456789abcdef"
+SERVICE_NAMES = (b"sqlite", b"postgresql", b"Cache", b"Transport", b"redis", b"filesystem")
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("ops", is_staff=True))
+    return client
+
+
+@pytest.fixture
+def broker_down():
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "broker_transport_options")}
+    celery_app.conf.update(broker_url="redis://127.0.0.1:1/0", broker_transport_options={})
+    yield
+    celery_app.conf.update(saved)
+
+
+def test_public_healthz_says_only_ok(client):
     response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert not any(name in response.content for name in SERVICE_NAMES)
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_public_healthz_says_only_failing_when_a_service_is_down(client, broker_down):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error"}
+
+
+def test_a_signed_in_customer_gets_the_public_answer(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("customer"))
+
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_staff_see_every_check(staff_client):
+    response = staff_client.get("/healthz")
 
     assert response.status_code == 200
     body = response.json()
@@ -16,17 +58,37 @@ def test_healthz_reports_every_service_ok(client):
         "cache",
         "broker",
     }
-    assert response["Cache-Control"].startswith("max-age=0")
+    assert body["checks"]["database"]["vendor"]
+    assert "last_seen" in body["worker"]
 
 
-@pytest.mark.django_db
-def test_healthz_is_503_naming_the_broker_when_the_broker_is_down(client):
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "broker_transport_options")}
-    celery_app.conf.update(broker_url="redis://127.0.0.1:1/0", broker_transport_options={})
-    try:
-        response = client.get("/healthz")
-    finally:
-        celery_app.conf.update(saved)
+def test_monitoring_with_the_token_sees_every_check(client, settings):
+    settings.HEALTHZ_TOKEN = TOKEN
+
+    response = client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert set(response.json()["checks"]) == {"database", "cache", "broker"}
+
+
+@pytest.mark.parametrize(
+    "authorization", [f"Bearer {TOKEN[:-1]}x", f"Bearer {TOKEN}x", TOKEN, f"Basic {TOKEN}", ""]
+)
+def test_without_the_right_token_healthz_names_nothing(client, settings, authorization):
+    settings.HEALTHZ_TOKEN = TOKEN
+
+    response = client.get("/healthz", HTTP_AUTHORIZATION=authorization)
+
+    assert response.json() == {"status": "ok"}
+
+
+def test_no_token_is_accepted_when_none_is_configured(client, settings):
+    settings.HEALTHZ_TOKEN = ""
+
+    assert client.get("/healthz", HTTP_AUTHORIZATION="Bearer ").json() == {"status": "ok"}
+
+
+def test_healthz_is_503_naming_the_broker_when_the_broker_is_down(staff_client, broker_down):
+    response = staff_client.get("/healthz")
 
     assert response.status_code == 503
     checks = response.json()["checks"]
@@ -35,8 +97,7 @@ def test_healthz_is_503_naming_the_broker_when_the_broker_is_down(client):
     assert checks["database"]["ok"] is True
 
 
-@pytest.mark.django_db
-def test_healthz_is_503_when_the_cache_is_down(client):
+def test_healthz_is_503_when_the_cache_is_down(staff_client):
     dead_redis = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -45,7 +106,7 @@ def test_healthz_is_503_when_the_cache_is_down(client):
         }
     }
     with override_settings(CACHES=dead_redis):
-        response = client.get("/healthz")
+        response = staff_client.get("/healthz")
 
     assert response.status_code == 503
     assert response.json()["checks"]["cache"] == {
@@ -55,6 +116,5 @@ def test_healthz_is_503_when_the_cache_is_down(client):
     }
 
 
-@pytest.mark.django_db
 def test_healthz_refuses_post(client):
     assert client.post("/healthz").status_code == 405

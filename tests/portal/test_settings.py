@@ -144,6 +144,7 @@ def test_a_missing_secret_stops_gunicorn_with_one_line_naming_it(tmp_path):
         ("REDIS_URL", "127.0.0.1:6379"),
         ("LOG_LEVEL", "LOUD"),
         ("TIME_ZONE", "Mars/Olympus_Mons"),
+        ("HEALTHZ_TOKEN", "short"),
     ],
 )
 def test_a_malformed_value_stops_the_start_with_one_line_naming_it(tmp_path, variable, value):
