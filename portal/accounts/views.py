@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
+from django.urls import reverse
 
 from portal.accounts.forms import ThrottledAuthenticationForm
 
@@ -20,6 +21,12 @@ class LoginView(auth_views.LoginView):
         if target and urlsplit(target).path == self.request.path:
             return ""
         return target
+
+    def get_default_redirect_url(self) -> str:
+        """Without a safe ``next``, staff go to the admin: they have no services to land on."""
+        if self.request.user.is_staff:
+            return reverse("admin:index")
+        return super().get_default_redirect_url()
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
