@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from provisioning.admin.common import PORTAL_ADMIN_CSS
 from provisioning.models import ModuleLogEntry, Service
@@ -70,15 +71,18 @@ class ServiceFilter(admin.SimpleListFilter):
 
 @admin.register(ModuleLogEntry)
 class ModuleLogEntryAdmin(admin.ModelAdmin):
+    # Cells for a narrow table (styles: .model-modulelogentry in provisioning_admin.css): a
+    # compact time, the path breakable at each "/" and cut short, the error under the outcome;
+    # full texts in a title and on the row's page.
     list_display = (
-        "created_at",
+        "created",
         "server",
         "service_link",
         "action",
         "method",
-        "path",
+        "call_path",
         "http_status",
-        "outcome",
+        "result",
         "duration",
         "attempt",
     )
@@ -122,6 +126,42 @@ class ModuleLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ModuleLogEntry | None = None):
         return False  # retention (module_log_cleanup) deletes; nobody edits history by hand
+
+    @admin.display(description="created at", ordering="created_at")
+    def created(self, entry: ModuleLogEntry):
+        when = timezone.localtime(entry.created_at)
+        return format_html(
+            '<time class="log-when" datetime="{}"><span>{}</span> <span>{}</span></time>',
+            when.isoformat(),
+            when.strftime("%Y-%m-%d"),
+            when.strftime("%H:%M:%S"),
+        )
+
+    @admin.display(description="path", ordering="path")
+    def call_path(self, entry: ModuleLogEntry):
+        *parents, last = entry.path.split("/")
+        return format_html(
+            '<span class="log-path" title="{}">{}{}</span>',
+            entry.path,
+            format_html_join("", "{}/<wbr>", ((part,) for part in parents)),
+            last,
+        )
+
+    @admin.display(description="outcome", ordering="outcome")
+    def result(self, entry: ModuleLogEntry):
+        label = format_html(
+            '<span class="log-outcome log-outcome--{}">{}</span>',
+            entry.outcome,
+            entry.get_outcome_display(),
+        )
+        if not entry.error:
+            return label
+        return format_html(
+            '{}<span class="log-error call-error" title="{}">{}</span>',
+            label,
+            entry.error,
+            entry.error,
+        )
 
     @admin.display(description="service", ordering="service__remote_name")
     def service_link(self, entry: ModuleLogEntry) -> str:
