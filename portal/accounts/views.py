@@ -29,8 +29,13 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        if form.retry_after is not None:
-            response.status_code = 429
-            response["Retry-After"] = str(form.retry_after)
-        return response
+        return answer_throttled(super().form_invalid(form), form)
+
+
+def answer_throttled(response: HttpResponse, form: object) -> HttpResponse:
+    """429 with ``Retry-After`` when the sign-in form refused the attempt as throttled."""
+    retry_after = getattr(form, "retry_after", None)
+    if retry_after is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -214,17 +214,19 @@ def test_the_lock_ends_with_its_window(user, new_address, clock):
     assert sign_in(address, user.username)[0].status_code == 302
 
 
-def test_admin_login_is_throttled_and_shares_the_counters(user_factory, new_address):
+def test_admin_login_is_throttled_with_429_and_shares_the_counters(user_factory, new_address):
     staff = user_factory(is_staff=True, is_superuser=True)
     address = new_address()
     fail(address, staff.username, 2)
     for _ in range(PER_USER_AND_IP - 2):
         response, _ = sign_in(address, staff.username, "wrong", url="/admin/login/")
+        assert response.status_code == 200
         assert b"enter the correct username and password" in response.content
 
     response, client = sign_in(address, staff.username, url="/admin/login/")
 
-    assert response.status_code == 200
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(WINDOW - 60)
     assert THROTTLED in response.content
     assert not signed_in(client)
     assert sign_in(new_address(), staff.username, url="/admin/login/")[0].status_code == 302
