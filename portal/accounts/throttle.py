@@ -9,9 +9,10 @@ Three counters share one window (``LOGIN_THROTTLE_WINDOW_SECONDS``) in ``portal.
 
 Keeping the real user in: every lock ends with its window; a successful sign-in clears only the
 (username, address) counter, which only someone who knows the password can clear; and an address
-the user signed in from before (remembered for ``KNOWN_CONTEXT_SECONDS``) is exempt from the
+the user signed in from before (remembered for ``KNOWN_ADDRESS_FOR``) is exempt from the
 per-username ceiling, so even a distributed attack does not lock them out from where they usually
-sign in.
+sign in. Those addresses are rows in the database (``KnownSignInAddress``), not cache entries: the
+attack itself fills the cache, which evicts what it holds once it is full.
 
 An attempt is counted before the password is checked and given back if it succeeds, so parallel
 requests cannot slip more guesses past a limit than it allows; a refused attempt checks no
@@ -23,17 +24,19 @@ from __future__ import annotations
 import ipaddress
 import logging
 import unicodedata
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from portal.accounts.models import KnownSignInAddress
 from portal.core import ratelimit
 
 logger = logging.getLogger(__name__)
 
-KNOWN_CONTEXT_SECONDS = 30 * 24 * 3600
+KNOWN_ADDRESS_FOR = timedelta(days=30)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -68,6 +71,9 @@ class LoginThrottle:
         # Keyed by a keyed hash: cache keys and logs never carry the name itself.
         self.user = salted_hmac("portal.accounts.throttle", normalised).hexdigest()[:32]
         self.address = client_address(request)
+        self._address_key = salted_hmac(
+            "portal.accounts.throttle.address", self.address
+        ).hexdigest()[:32]
         self.window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
         self._reserved: list[str] = []
 
@@ -75,18 +81,38 @@ class LoginThrottle:
     def _user_and_address(self) -> str:
         return f"login:user-ip:{self.user}:{self.address}"
 
-    @property
-    def _known_context(self) -> str:
-        return f"login:known:{self.user}:{self.address}"
-
     def _limits(self) -> list[tuple[str, int]]:
         limits = [
             (f"login:ip:{self.address}", settings.LOGIN_THROTTLE_PER_IP),
             (self._user_and_address, settings.LOGIN_THROTTLE_PER_USER_AND_IP),
         ]
-        if not cache.get(self._known_context):
+        if not self._known_address():
             limits.append((f"login:user:{self.user}", settings.LOGIN_THROTTLE_PER_USER))
         return limits
+
+    def _known_address(self) -> bool:
+        return KnownSignInAddress.objects.filter(
+            name_key=self.user,
+            address_key=self._address_key,
+            last_signed_in__gte=timezone.now() - KNOWN_ADDRESS_FOR,
+        ).exists()
+
+    def _remember_address(self) -> None:
+        """Mark this address known for this name, and forget the name's lapsed addresses."""
+        now = timezone.now()
+        KnownSignInAddress.objects.bulk_create(
+            [
+                KnownSignInAddress(
+                    name_key=self.user, address_key=self._address_key, last_signed_in=now
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["name_key", "address_key"],
+            update_fields=["last_signed_in"],
+        )
+        KnownSignInAddress.objects.filter(
+            name_key=self.user, last_signed_in__lt=now - KNOWN_ADDRESS_FOR
+        ).delete()
 
     def reserve(self) -> bool:
         """Count this attempt as a failure until it succeeds; False (nothing counted) if over."""
@@ -102,7 +128,7 @@ class LoginThrottle:
         """The password was right: give the attempt back and trust this address for this user."""
         self._release()
         ratelimit.reset(self._user_and_address, self.window)
-        cache.set(self._known_context, True, timeout=KNOWN_CONTEXT_SECONDS)
+        self._remember_address()
 
     def retry_after(self) -> int:
         return ratelimit.retry_after(self.window)
