@@ -5,17 +5,15 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     try:
-        settings.INSTALLED_APPS  # noqa: B018 - loads the settings, which check the environment
+        execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         # A setting to fix, not a bug: one line naming it, not a traceback.
         print(f"Configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
-    execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

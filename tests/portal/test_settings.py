@@ -211,3 +211,14 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_configured_proxy(tmp_path, p
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == trusted
+
+
+def test_manage_py_reads_the_settings_module_its_settings_option_names(tmp_path):
+    result = _run(
+        [sys.executable, "manage.py", "diffsettings", "--settings=tests.settings"],
+        {"DJANGO_DEBUG": "1"},
+        tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "MD5PasswordHasher" in result.stdout
