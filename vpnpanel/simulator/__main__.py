@@ -7,18 +7,17 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from vpnpanel.simulator import validation
 from vpnpanel.simulator.context import TOKEN_ENV, Context
 from vpnpanel.simulator.errors import PanelError
 from vpnpanel.simulator.faults import Faults
 from vpnpanel.simulator.server import PanelServer
+from vpnpanel.simulator.startup import Startup
 from vpnpanel.simulator.state import NetworkSpec, Store
 
-DEFAULT_NETWORK = NetworkSpec(name="default", subnet="10.8.0.0/24", description="Default network")
 DEFAULT_PROTOCOLS = ("wireguard", "openvpn", "ikev2")
 FAULT_FLAGS = (
     ("latency_ms", int, "milliseconds added to every API call"),
@@ -82,35 +81,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def startup_from(args: argparse.Namespace) -> Startup:
+    return Startup(
+        networks=tuple(args.network),
+        fill_networks=tuple(args.fill_network),
+        exhaust_slots=args.exhaust_slots,
+    )
+
+
 def open_store(args: argparse.Namespace) -> Store:
     """Open the data dir; networks named on the command line are added only if missing."""
     store = Store(args.data_dir / "panel.sqlite3", slots=args.slots)
-    specs = args.network or ([] if store.networks() else [DEFAULT_NETWORK])
-    for spec in specs:
-        if not store.network_exists(spec.name):
-            _labelled(f"--network {spec.name}", store.network_add, spec)
-    for name in args.fill_network:
-        _labelled(f"--fill-network {name}", store.network_fill, name, filled=True)
-    if args.exhaust_slots:
-        store.exhaust_slots()
+    startup_from(args).apply(store)
     return store
 
 
-def _labelled(flag: str, action: Callable[..., object], *args: Any, **kwargs: Any) -> None:
-    """Run ``action``; a rejection names the flag that caused it, for the startup error."""
-    try:
-        action(*args, **kwargs)
-    except PanelError as exc:
-        raise PanelError(f"{flag}: {exc.message}", status=exc.status) from None
-
-
 def build_context(args: argparse.Namespace, store: Store) -> Context:
-    faults = Faults(seed=args.seed)
     flags = {name: getattr(args, name) for name, _, _ in FAULT_FLAGS}
-    faults.merge({name: value for name, value in flags.items() if value is not None})
+    faults = Faults(seed=args.seed, start={k: v for k, v in flags.items() if v is not None})
     return Context(
         store=store,
         faults=faults,
+        startup=startup_from(args),
         token=args.token,
         seed=args.seed,
         version=args.panel_version,

@@ -9,6 +9,7 @@ from typing import Any
 
 from vpnpanel.simulator import profiles
 from vpnpanel.simulator.faults import Faults
+from vpnpanel.simulator.startup import Startup
 from vpnpanel.simulator.state import Client, Store
 
 MAX_LOGGED_CALLS = 10_000
@@ -48,6 +49,7 @@ class Context:
     store: Store
     faults: Faults
     token: str
+    startup: Startup = field(default_factory=Startup)
     seed: int = 0
     version: str = "2.1.0-sim"
     endpoint_host: str = "127.0.0.1"
@@ -55,6 +57,21 @@ class Context:
     calls: CallLog = field(default_factory=CallLog)
     # client name -> raw session fields that replace the computed ones (not persisted)
     session_fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    # bumped by every wipe, so a call that began before one is not applied after it
+    epoch: int = 0
+
+    def wipe(self) -> None:
+        """Back to the state of a fresh start with the same options (see ``/_sim/wipe``).
+
+        Under the store's lock, so no read or write of the store sees a half-wiped panel.
+        """
+        with self.store.lock:
+            self.epoch += 1
+            self.store.wipe()
+            self.startup.apply(self.store)
+            self.faults.wipe()
+            self.session_fields.clear()
+            self.calls.clear()
 
     def peer(self, client: Client) -> profiles.Peer:
         network = self.store.network(client.network_name)

@@ -7,6 +7,7 @@ exception is ``drop_after_write``: it is taken after the write, and only if the 
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 import threading
@@ -21,18 +22,27 @@ COUNTERS = ("garbage_next", "html_error_next", "drop_after_write_next")
 
 @dataclass
 class Rule:
-    """Fail the next ``count`` calls matching ``method`` and ``path`` without applying them."""
+    """Fail the next ``count`` calls matching ``method`` and ``path`` without applying them.
+
+    ``count=None`` fails every matching call until the faults are reset: an endpoint switched off.
+    """
 
     path: str
     method: str | None = None
-    count: int = 1
+    count: int | None = 1
     status: int = 500
     message: str = "Injected failure"
 
     def matches(self, method: str, api_path: str) -> bool:
-        if self.count <= 0 or (self.method and self.method.upper() != method):
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.method and self.method.upper() != method:
             return False
         return re.search(self.path, api_path) is not None
+
+    def spend(self) -> None:
+        if self.count is not None:
+            self.count -= 1
 
 
 @dataclass
@@ -63,10 +73,20 @@ class Decision:
 
 
 class Faults:
-    def __init__(self, *, seed: int, settings: FaultSettings | None = None) -> None:
+    """The fault settings and the dice; ``start`` holds the settings given on the command line."""
+
+    def __init__(self, *, seed: int, start: dict[str, Any] | None = None) -> None:
         self._lock = threading.Lock()
+        self._seed = seed
+        self._start = _merged(asdict(FaultSettings()), start or {})
         self._random = random.Random(seed)
-        self._settings = settings or FaultSettings()
+        self._settings = copy.deepcopy(self._start)
+
+    def wipe(self) -> None:
+        """The start settings and freshly seeded dice, so calls fail as after a fresh start."""
+        with self._lock:
+            self._random = random.Random(self._seed)
+            self._settings = copy.deepcopy(self._start)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -117,7 +137,7 @@ class Faults:
             return Outcome("error", 500, "Internal server error")
         for rule in s.rules:
             if rule.matches(method, api_path):
-                rule.count -= 1
+                rule.spend()
                 return Outcome("rule", rule.status, rule.message)
         return None
 
@@ -158,4 +178,6 @@ def _rule(raw: Any) -> Rule:
         raise PanelError("A rule needs at least a 'path' regex", field="rules")
     rule = Rule(**raw)
     re.compile(rule.path)
+    if rule.count is not None:
+        rule.count = _number(rule.count, "count", int, 0, 1_000_000)
     return rule

@@ -79,14 +79,20 @@ class PanelHandler(BaseHTTPRequestHandler):
             self._send_json(404, error_envelope(PanelError("Not found", status=404)))
 
     def _serve_api(self, api_path: str, raw: bytes) -> None:
+        """A call still waiting out its latency or hang when a wipe comes is dropped unanswered
+        and unapplied: it belongs to the test before the wipe, not the next one."""
         if api_path in api.PUBLIC_PATHS:
             status, payload = self._dispatch(api.ROUTER, api_path, raw, auth=False)
             self._send_json(status, payload)
             self._record(api_path, status, None)
             return
+        epoch = self.ctx.epoch
         decision = self.ctx.faults.decide(self.command, api_path)
         if decision.delay:
             time.sleep(decision.delay)
+        if self.ctx.epoch != epoch:
+            self._drop_connection()
+            return
         if decision.outcome is not None:
             self._send_fault(decision.outcome)
             self._record(api_path, decision.outcome.status, decision.outcome.kind)

@@ -39,6 +39,11 @@ def sim_reset(ctx: Context, call: Call) -> Reply:
     return Reply(ctx.faults.snapshot(), "Faults and session overrides cleared")
 
 
+def sim_wipe(ctx: Context, call: Call) -> Reply:
+    ctx.wipe()
+    return Reply(sim_state(ctx, call), "Back to the state of a fresh start")
+
+
 def faults_get(ctx: Context, call: Call) -> dict[str, Any]:
     return ctx.faults.snapshot()
 
@@ -159,6 +164,7 @@ def _session_fields(fields: Any) -> dict[str, str]:
 ROUTES = (
     Route("GET", "state", sim_state, "Networks, clients, slots, faults", auth=False),
     Route("POST", "reset", sim_reset, "Clear faults and session overrides", auth=False),
+    Route("POST", "wipe", sim_wipe, "Back to the state of a fresh start", auth=False),
     Route("GET", "faults", faults_get, "Current faults", auth=False),
     Route("POST", "faults", faults_merge, "Merge fault settings", auth=False),
     Route("GET", "calls", calls_list, "API calls received", auth=False),

@@ -26,6 +26,8 @@ from vpnpanel.simulator.errors import PanelError, not_found
 DEFAULT_SLOTS = 50
 AVAILABLE_IP_LIMIT = 256
 OTL_BYTES = 40
+WIPED_TABLES = ("otl", "session_overrides", "clients", "networks")
+KEPT_META = ("ca_cert", "ca_key")
 IPV6_PREFIX = ipaddress.IPv6Network("fd00::/96")
 
 SCHEMA = """
@@ -179,9 +181,10 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
+        self._start_slots = DEFAULT_SLOTS if slots is None else slots
         with self.transaction():
             if self._meta("slots") is None:
-                self._set_meta("slots", str(DEFAULT_SLOTS if slots is None else slots))
+                self._set_meta("slots", str(self._start_slots))
 
     def close(self) -> None:
         with self.lock:
@@ -197,6 +200,19 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def wipe(self) -> None:
+        """Forget every network, client, link, override and counter, as in a new data dir.
+
+        The CA stays: making one takes an RSA key, and no answer tells an old CA from a new one.
+        """
+        with self.transaction() as db:
+            for table in WIPED_TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'networks'")
+            kept = ", ".join("?" * len(KEPT_META))
+            db.execute(f"DELETE FROM meta WHERE key NOT IN ({kept})", KEPT_META)  # noqa: S608
+            self._set_meta("slots", str(self._start_slots))
 
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

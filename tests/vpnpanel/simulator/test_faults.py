@@ -74,6 +74,20 @@ def test_rules_can_fail_put_and_delete_together(simulator):
     assert simulator.knob("GET", "faults")["rules"][0]["count"] == 1
 
 
+def test_rule_with_a_null_count_fails_every_matching_call_until_reset(simulator):
+    create_client(simulator, name="c")
+    rule = {"method": "GET", "path": "^client$", "status": 404, "message": "Not Found"}
+    simulator.knob("POST", "faults", {"rules": [{**rule, "count": None}]})
+
+    answers = [call(simulator, "GET", "client") for _ in range(5)]
+
+    assert {(a.status_code, a.json()["message"]) for a in answers} == {(404, "Not Found")}
+    assert ok(simulator, "GET", "client/c")["name"] == "c"
+    assert simulator.knob("GET", "faults")["rules"][0]["count"] is None
+    simulator.knob("POST", "reset")
+    assert [c["name"] for c in ok(simulator, "GET", "client")] == ["c"]
+
+
 def test_garbage_responses_are_200_and_not_json(simulator):
     simulator.knob("POST", "faults", {"garbage_next": 2})
 
@@ -159,6 +173,8 @@ def test_invalid_fault_settings_are_refused(simulator):
         {"error_rate": 2},
         {"nonsense": 1},
         {"rules": [{"path": "("}]},
+        {"rules": [{"path": ".", "count": "many"}]},
+        {"rules": [{"path": ".", "count": -1}]},
         {"garbage_next": -1},
     ):
         with pytest.raises(requests.HTTPError):
