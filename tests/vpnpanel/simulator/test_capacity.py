@@ -127,8 +127,8 @@ def test_fill_network_flag_for_an_unknown_network_stops_the_start(simulator_fact
         simulator_factory(extra_args=["--fill-network=nope"])
 
 
-def test_exhaust_slots_flag_sets_total_to_current_count_at_start(simulator_factory):
-    first = simulator_factory()
+def test_exhaust_slots_flag_sets_total_to_current_count_at_start(simulator_factory, tmp_path):
+    first = simulator_factory(data_dir=tmp_path)
     create_client(first)
     first.stop()
 

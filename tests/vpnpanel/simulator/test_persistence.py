@@ -55,8 +55,8 @@ def test_session_override_survives_a_restart(simulator):
     assert [s["name"] for s in ok(simulator, "GET", "client/online")] == ["c"]
 
 
-def test_existing_networks_win_over_network_flags(simulator_factory):
-    first = simulator_factory()
+def test_existing_networks_win_over_network_flags(simulator_factory, tmp_path):
+    first = simulator_factory(data_dir=tmp_path)
     first.stop()
 
     second = simulator_factory(
