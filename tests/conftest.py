@@ -16,6 +16,9 @@ def pytest_configure(config):
 
     for backend in (FileBasedCache, LocMemCache, RedisCache):
         backend.clear = refuse
+    config.addinivalue_line(
+        "markers", "slow: takes ~15 s; deselect for a quick local run with -m 'not slow'"
+    )
 
 
 @pytest.fixture

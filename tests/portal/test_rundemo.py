@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -154,6 +155,7 @@ def _admin_login(
     )
 
 
+@pytest.mark.slow
 def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     env = _embedded_env(tmp_path / "var")
     panel_port, web_port = _free_port_pair(), _free_port()

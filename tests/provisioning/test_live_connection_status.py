@@ -113,6 +113,7 @@ def status_url(service: Service) -> str:
 # Coalescing -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fifty_viewers_polling_for_fifteen_seconds_cost_at_most_four_panel_calls(
     simulator, server_for, product_for, service_on
 ):
