@@ -147,8 +147,10 @@ INSTALLED_APPS = [
     "csp",
     "portal.core",
     "portal.accounts",
+    "portal.store",
+    "portal.demo",
     "provisioning",
-    "vpnpanel",
+    "provisioning.client_area",
     "licensing",
 ]
 

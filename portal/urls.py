@@ -1,17 +1,21 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-from portal.accounts.forms import ThrottledAdminAuthenticationForm
 from portal.core import views as core_views
+from portal.store import views as store_views
 
 admin.site.site_header = "VPN Portal administration"
 admin.site.site_title = "VPN Portal admin"
 admin.site.index_title = "Operations"
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
+    path("", store_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's among them).
+    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
-    path("", include("provisioning.urls")),
+    path("services/", include("provisioning.client_area.urls")),
 ]

@@ -4,7 +4,7 @@ poll interval however many customers are watching.
 ``client/online`` answers for the whole panel, so its answer is cached per server for
 ``CLIENT_AREA_POLL_SECONDS`` and shared by every viewer of every service on that panel. On a miss a
 single-flight lock (``cache.add``) lets exactly one caller ask the panel. A failed call is cached
-for the same interval as its customer-safe message, so the viewers of a dead panel do not hammer it
+for the same interval as why it failed, so the viewers of a dead panel do not hammer it
 either. The lock expires by itself if its holder dies, and the waiters then take it over.
 
 Every answer is also kept as the panel's *last answer*, for a minute or more. While another caller
@@ -31,50 +31,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from provisioning.models import Server, Service, ServiceStatus
-from provisioning.module_log import ModuleLogRecorder
-from provisioning.panels import interactive_timeouts, panel_client_for
+from provisioning.exceptions import NotOnPanel, PanelReadFailed, ReadFailure
+from provisioning.models import Server, Service
+from provisioning.panels import interactive_timeouts, panel_for
 from vpnpanel import OnlineSession, PanelError, Protocol
 
 logger = logging.getLogger(__name__)
 
 CACHE_PREFIX = "live:online"
 LOG_ACTION = "online"
-UNREACHABLE_MESSAGE = (
-    "The VPN server could not be reached just now. Your connection status will show again as "
-    "soon as it answers; please try again in a minute."
-)
-BUSY_MESSAGE = "The VPN server is taking too long to answer just now. Please try again in a minute."
 WAIT_STEP_SECONDS = 0.05
 # How long a panel's last answer is kept for viewers who arrive while the next one is being asked
 # for; never less than an interval plus a whole lock, so it outlasts a hung holder.
 LAST_ANSWER_SECONDS = 60.0
 # Cards are shown in this order; a protocol unknown to this code goes last.
 PROTOCOL_ORDER = [p.value for p in Protocol]
-PROVISIONED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
-
-
-class LiveDataUnavailable(Exception):
-    """The panel could not tell who is online; ``message`` is safe to show a customer."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ServiceNotProvisioned(Exception):
-    """The service has no client on a panel (yet, or any more): there is no status to ask for."""
-
-    message = "This service is not set up yet."
-
-
-def is_provisioned(service: Service) -> bool:
-    """Whether the service has a client on a panel to ask about (active or suspended)."""
-    return (
-        service.status in PROVISIONED_STATUSES
-        and service.server_id is not None
-        and bool(service.remote_name)
-    )
 
 
 @dataclass(frozen=True)
@@ -98,11 +69,11 @@ def panel_online_sessions(server: Server) -> list[OnlineSession]:
 def service_connection_status(service: Service) -> ConnectionStatus:
     """The live sessions of ``service``'s client only, one per protocol it is connected on.
 
-    Raises ServiceNotProvisioned when the service has no client on a panel, LiveDataUnavailable
-    when the panel cannot be asked.
+    Raises NotOnPanel when the service has no client on a panel, PanelReadFailed when the panel
+    cannot be asked (its ``failure`` says why, for each audience's words).
     """
-    if not is_provisioned(service):
-        raise ServiceNotProvisioned()
+    if not service.is_on_panel:
+        raise NotOnPanel()
     snapshot = _online_snapshot(service.server)
     now = timezone.now()
     sessions = [
@@ -142,6 +113,12 @@ class CacheKeys(NamedTuple):
 def cache_keys(server: Server) -> CacheKeys:
     prefix = f"{CACHE_PREFIX}:{server.pk}"
     return CacheKeys(answer=prefix, lock=f"{prefix}:lock", last=f"{prefix}:last")
+
+
+def forget_live_status(server: Server) -> None:
+    """Drop the panel's cached answers, after a change (a suspend, a terminate) they predate."""
+    keys = cache_keys(server)
+    cache.delete_many([keys.answer, keys.last])
 
 
 def _lock_seconds() -> float:
@@ -185,7 +162,7 @@ def _online_snapshot(server: Server) -> dict[str, Any]:
         if last is not None:
             return _unwrap(last)
         if time.monotonic() >= deadline:
-            raise LiveDataUnavailable(BUSY_MESSAGE)
+            raise PanelReadFailed(ReadFailure.TOO_SLOW)
         time.sleep(WAIT_STEP_SECONDS)
 
 
@@ -197,37 +174,35 @@ def _release(lock_key: str, token: str) -> None:
 
 
 def _unwrap(cached: dict[str, Any]) -> dict[str, Any]:
-    if "error" in cached:
-        raise LiveDataUnavailable(cached["error"])
+    if "failure" in cached:
+        raise PanelReadFailed(ReadFailure(cached["failure"]), detail=cached["detail"])
     return cached
 
 
 def _fetch(server: Server) -> dict[str, Any]:
-    """Ask the panel once; the answer, or the customer-safe error, as a JSON-able dict."""
+    """Ask the panel once; the answer, or why it failed, as a JSON-able dict."""
     checked_at = timezone.now().isoformat()
-    recorder = ModuleLogRecorder(
-        server=server,
-        service=None,
-        action=LOG_ACTION,
-        correlation_id=uuid.uuid4(),
-        ok_every_seconds=settings.MODULE_LOG_POLL_OK_MINUTES * 60,
-    )
     try:
-        client = panel_client_for(server, on_call=recorder, interactive=True)
+        client = panel_for(server, action=LOG_ACTION, interactive=True)
     except ValueError as exc:  # no usable address or token
         logger.warning("Cannot ask %s who is online: %s", server, exc)
-        return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}
+        return _failed(checked_at, PanelReadFailed(ReadFailure.UNREACHABLE, detail=str(exc)))
     try:
         sessions = client.online_sessions()
     except PanelError as exc:
         logger.warning("Cannot ask %s who is online: %s", server, exc)
-        return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}
-    except Exception:  # a bug, not a panel answer: keep the page up, keep the traceback
+        return _failed(checked_at, PanelReadFailed.from_panel_error(exc))
+    except Exception as exc:  # a bug, not a panel answer: keep the page up, keep the traceback
         logger.exception("Unexpected error asking %s who is online", server)
-        return {"checked_at": checked_at, "error": UNREACHABLE_MESSAGE}
+        failure = PanelReadFailed(ReadFailure.PANEL_ERROR, detail=f"{type(exc).__name__}: {exc}")
+        return _failed(checked_at, failure)
     finally:
         client.close()
     return {"checked_at": checked_at, "sessions": [_session_row(s) for s in sessions]}
+
+
+def _failed(checked_at: str, failure: PanelReadFailed) -> dict[str, Any]:
+    return {"checked_at": checked_at, "failure": failure.failure.value, "detail": failure.detail}
 
 
 # Shapes ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from portal.core.fields import EncryptedTextField
 from provisioning.product_settings import ProductSettings
+from provisioning.validators import HOST_HELP, validate_panel_host
 
 
 class ServerGroup(models.Model):
@@ -34,7 +36,7 @@ class Server(models.Model):
         ServerGroup, on_delete=models.PROTECT, related_name="servers", null=True, blank=True
     )
     hostname = models.CharField(
-        max_length=253, blank=True, help_text="The panel's host name, e.g. vpn-fra.example.com."
+        max_length=253, blank=True, validators=[validate_panel_host], help_text=HOST_HELP
     )
     ip_address = models.GenericIPAddressField(
         "IP address", null=True, blank=True, help_text="Used when the host name is empty."
@@ -130,18 +132,62 @@ class ServiceAction(models.TextChoices):
 
 
 S = ServiceStatus
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.PROVISIONING, S.FAILED, S.TERMINATED}),
-    S.PROVISIONING: frozenset({S.ACTIVE, S.FAILED}),
-    S.ACTIVE: frozenset({S.SUSPENDED, S.TERMINATED}),
-    S.SUSPENDED: frozenset({S.ACTIVE, S.TERMINATED}),
-    S.FAILED: frozenset({S.PROVISIONING, S.TERMINATED}),
-    S.TERMINATED: frozenset(),
+A = ServiceAction
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What one action does to a service's status.
+
+    Requested in one of ``allowed_from``; while a worker carries it out the service is ``during``
+    (if set); success leaves it ``to`` (``None``: unchanged), a failure the worker gives up on
+    leaves it ``on_failure`` (``None``: unchanged, the action is parked for a retry).
+    """
+
+    allowed_from: frozenset[str]
+    to: str | None
+    during: str | None = None
+    on_failure: str | None = None
+
+    def edges(self) -> set[tuple[str, str]]:
+        """The status changes this action may make, as (from, to) pairs."""
+        if self.during is None:
+            return {(status, self.to) for status in self.allowed_from if self.to}
+        ends = {self.to, self.on_failure} - {None}
+        return {(status, self.during) for status in self.allowed_from} | {
+            (start, end)
+            for start in {*self.allowed_from, self.during}
+            for end in ends
+            if end != start and (start == self.during or end == self.on_failure)
+        }
+
+
+# The one table of the lifecycle: which action may be asked for in which status, and what it does.
+TRANSITIONS: dict[str, Transition] = {
+    A.CREATE: Transition(
+        frozenset({S.PENDING, S.FAILED}), to=S.ACTIVE, during=S.PROVISIONING, on_failure=S.FAILED
+    ),
+    A.SUSPEND: Transition(frozenset({S.ACTIVE}), to=S.SUSPENDED),
+    A.UNSUSPEND: Transition(frozenset({S.SUSPENDED}), to=S.ACTIVE),
+    A.TERMINATE: Transition(
+        frozenset({S.PENDING, S.ACTIVE, S.SUSPENDED, S.FAILED}), to=S.TERMINATED
+    ),
+    A.CHANGE_PACKAGE: Transition(frozenset({S.ACTIVE, S.SUSPENDED}), to=None),
 }
+# Every status change the worker and the request side may make, derived from TRANSITIONS.
+STATUS_CHANGES: frozenset[tuple[str, str]] = frozenset(
+    edge for transition in TRANSITIONS.values() for edge in transition.edges()
+)
 # Statuses in which a client may exist on the panel under the service's remote name.
 LIVE_STATUSES = frozenset({S.PROVISIONING, S.ACTIVE, S.SUSPENDED, S.FAILED})
 # Statuses that take an account on a server, for its local cap.
 CAPACITY_STATUSES = frozenset({S.PROVISIONING, S.ACTIVE, S.SUSPENDED})
+# Statuses in which the service's client is on a panel, to be asked about (configs, sessions).
+ON_PANEL_STATUSES = frozenset({S.ACTIVE, S.SUSPENDED})
+# Statuses in which the service is still being set up: its page polls until it leaves them.
+SETUP_STATUSES = frozenset({S.PENDING, S.PROVISIONING})
+# The order actions are offered in (admin buttons, API).
+ACTION_ORDER = (A.CREATE, A.SUSPEND, A.UNSUSPEND, A.CHANGE_PACKAGE, A.TERMINATE)
 
 
 class Service(models.Model):
@@ -189,6 +235,22 @@ class Service(models.Model):
         help_text="When the create was last sent under remote_name: from then on a client of "
         "that name on the server is this service's (a lost response), never before.",
     )
+    create_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the VPN password sent with the last create: after a lost response, "
+        "a client of remote_name with that password is this service's, any other is not.",
+    )
+    request_key = models.CharField(
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The caller's key for the request that created this service (an order line, an "
+        "admin's form): asking again with the same key returns this service.",
+    )
     last_error = models.TextField(blank=True)
     needs_attention = models.BooleanField(default=False)
     attention_reason = models.TextField(blank=True)
@@ -216,11 +278,70 @@ class Service(models.Model):
         return f"#{self.pk} {self.remote_name or self.product}"
 
     def can_transition_to(self, status: str) -> bool:
-        return status in ALLOWED_TRANSITIONS[self.status]
+        return (self.status, status) in STATUS_CHANGES
 
     @property
     def action_parked(self) -> bool:
+        """An action the worker gave up on, waiting for an admin's retry."""
         return bool(self.pending_action) and self.action_failed_at is not None
+
+    @property
+    def action_in_flight(self) -> bool:
+        """An action queued or running: no other may be asked for until it is done or parked."""
+        return bool(self.pending_action) and self.action_failed_at is None
+
+    @property
+    def is_on_panel(self) -> bool:
+        """Whether the service has a client on a panel to ask about (active or suspended)."""
+        return (
+            self.status in ON_PANEL_STATUSES
+            and self.server_id is not None
+            and bool(self.remote_name)
+        )
+
+    @property
+    def credentials_withheld(self) -> bool:
+        """No password, configs or one-time links for the customer: only an active client has
+        them (a suspended one is disabled on the panel; others have none)."""
+        return not (self.is_on_panel and self.status == S.ACTIVE)
+
+    @property
+    def is_setting_up(self) -> bool:
+        return self.status in SETUP_STATUSES
+
+    def reached(self, action: str, product_id: int | None = None) -> bool:
+        """Whether the end state of ``action`` (to ``product_id``) holds now."""
+        if action == A.CHANGE_PACKAGE:
+            return product_id == self.product_id
+        return TRANSITIONS[action].to == self.status
+
+    def is_done(self, action: str, product_id: int | None = None) -> bool:
+        """Whether ``action`` has nothing left to do: its end state holds and nothing is queued."""
+        return not self.pending_action and self.reached(action, product_id)
+
+    def is_pending(self, action: str, product_id: int | None = None) -> bool:
+        """Whether ``action`` (to ``product_id``, for a change of package) is queued or parked."""
+        if self.pending_action != action:
+            return False
+        return action != A.CHANGE_PACKAGE or self.pending_product_id == product_id
+
+    def may_request(self, action: str) -> bool:
+        """Whether ``action`` may be asked for now: the state allows it and nothing is in flight."""
+        return self.status in TRANSITIONS[action].allowed_from and not self.action_in_flight
+
+    def allowed_actions(self) -> list[str]:
+        """The actions that may be asked for now, a parked one excepted (it is retried instead)."""
+        return [
+            action
+            for action in ACTION_ORDER
+            if self.may_request(action)
+            and not (self.action_parked and self.pending_action == action)
+        ]
+
+    @property
+    def can_retry(self) -> bool:
+        """A parked action, or the create of a failed service, can be queued again."""
+        return self.action_parked or (self.status == S.FAILED and not self.pending_action)
 
 
 class ServiceEvent(models.Model):

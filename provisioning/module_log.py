@@ -22,19 +22,19 @@ class ModuleLogRecorder:
     """The ``on_call`` hook of a panel client: one row per attempt, written immediately.
 
     Rows are written outside any transaction of the caller's, so a failed step keeps its log.
-    ``ok_every_seconds`` samples a polling action: its successful calls are logged at most once
-    per that many seconds per server and action (a cache key marks the last one logged), its
-    failures always, and the first success after a failure too. 0 logs every call.
+    ``ok_reads_every_seconds`` samples successful reads (GET): at most one is logged per that many
+    seconds per server and action (a cache key marks the last one logged), and the first success
+    after a failure always; failures and writes are always logged. 0 logs every call.
     """
 
     server: Server | None
     service: Service | None
     action: str
     correlation_id: uuid.UUID
-    ok_every_seconds: int = 0
+    ok_reads_every_seconds: int = 0
 
     def __call__(self, record: CallRecord) -> None:
-        if self.ok_every_seconds > 0 and not self._sampled(record):
+        if self.ok_reads_every_seconds > 0 and not self._sampled(record):
             return
         ModuleLogEntry.objects.create(
             server=self.server,
@@ -53,13 +53,15 @@ class ModuleLogRecorder:
         )
 
     def _sampled(self, record: CallRecord) -> bool:
-        """Whether ``record`` is logged; ``cache.add`` lets one success per period through."""
+        """Whether ``record`` is logged; ``cache.add`` lets one good read per period through."""
         server_id = self.server.pk if self.server else "-"
         key = f"{SAMPLE_KEY_PREFIX}:{self.action}:{server_id}"
         if record.outcome != "ok":
             cache.delete(key)
             return True
-        return cache.add(key, True, timeout=self.ok_every_seconds)
+        if record.method != "GET":
+            return True
+        return cache.add(key, True, timeout=self.ok_reads_every_seconds)
 
 
 def _json_safe(value: object) -> object:

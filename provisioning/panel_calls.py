@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from provisioning.models import Server, Service
 from provisioning.module_log import ModuleLogRecorder
-from provisioning.panels import panel_client_for
+from provisioning.panels import module_log_recorder, panel_for
 from vpnpanel import CallRecord, PanelClient
 
 logger = logging.getLogger(__name__)
@@ -39,10 +39,16 @@ class PanelCalls:
     """One batch of interactive panel calls: bounded thread pool, one correlation id, one log."""
 
     def __init__(
-        self, *, action: str, service: Service | None = None, max_workers: int = MAX_WORKERS
+        self,
+        *,
+        action: str,
+        service: Service | None = None,
+        sample_reads: bool = True,
+        max_workers: int = MAX_WORKERS,
     ) -> None:
         self.action = action
         self.service = service
+        self.sample_reads = sample_reads
         self.correlation_id = uuid.uuid4()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="panel-call")
         self._lock = threading.Lock()
@@ -65,7 +71,13 @@ class PanelCalls:
 
         Raises ValueError when ``server`` has no usable address or token.
         """
-        client = panel_client_for(server, on_call=partial(self._buffer, server), interactive=True)
+        client = panel_for(
+            server,
+            action=self.action,
+            service=self.service,
+            interactive=True,
+            deferred_log=partial(self._buffer, server),
+        )
         return self._pool.submit(_run, call, client)
 
     def close(self) -> None:
@@ -75,15 +87,15 @@ class PanelCalls:
             records, self._records, self._closed = self._records, [], True
         recorders: dict[int, ModuleLogRecorder] = {}
         for server, record in records:
-            recorder = recorders.setdefault(
-                server.pk,
-                ModuleLogRecorder(
-                    server=server,
-                    service=self.service,
+            if server.pk not in recorders:
+                recorders[server.pk] = module_log_recorder(
+                    server,
                     action=self.action,
+                    service=self.service,
+                    sample_reads=self.sample_reads,
                     correlation_id=self.correlation_id,
-                ),
-            )
+                )
+            recorder = recorders[server.pk]
             try:
                 recorder(record)
             except Exception:  # as with the client's own hook: a log row never fails the page

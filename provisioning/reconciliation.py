@@ -16,6 +16,11 @@ Reconciliation never deletes anything and never changes a service's status. Find
 (one open finding per server, kind and client name), and resolved when no longer observed. A
 failed panel read resolves nothing. Services with an action in flight are left alone: the worker
 doing it is about to change exactly what we would compare.
+
+Listing every client (``GET client``) is not in the panel's documented API. A panel that answers
+it with 404 (or 405) is asked per service instead (``GET client/{name}``): ghosts and drift are
+still found, but orphans cannot be (nothing names them), which the report says, and open orphan
+findings on that panel are left as they are.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from provisioning import services
+from provisioning.exceptions import ActionRefused
 from provisioning.models import (
     LIVE_STATUSES,
     FindingKind,
@@ -37,9 +42,9 @@ from provisioning.models import (
     Service,
     ServiceStatus,
 )
-from provisioning.module_log import ModuleLogRecorder
-from provisioning.panels import panel_client_for
-from vpnpanel import PanelError, PanelNotFound, VpnClient
+from provisioning.panels import panel_for
+from provisioning.services import service_event_record, service_reapply_suspend
+from vpnpanel import PanelClient, PanelError, VpnClient
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,8 @@ K = FindingKind
 # Services that must have a client on the panel, in the status they have here.
 EXPECTED_ON_PANEL = frozenset({S.ACTIVE, S.SUSPENDED})
 FIX_RESUSPEND_QUEUED = "re-suspend queued"
+# A panel that answers these to GET client has no list endpoint (it is not in the documented API).
+NO_LIST_STATUSES = frozenset({404, 405})
 REPORT_LISTS = {K.ORPHAN: "orphans", K.GHOST: "ghosts", K.DRIFT: "drift"}
 
 
@@ -65,15 +72,20 @@ class ReconciliationReport:
     fixed: list[str] = field(default_factory=list)
     fix_errors: list[str] = field(default_factory=list)
     resolved: int = 0
+    orphans_checked: bool = True
+    orphans_unchecked_reason: str = ""
 
     @property
     def summary(self) -> str:
         if not self.reachable:
             return f"Panel unreachable, nothing compared: {self.error}"
-        return (
+        text = (
             f"{self.clients} clients; {len(self.orphans)} orphan(s), {len(self.ghosts)} ghost(s), "
             f"{len(self.drift)} drift(s), {len(self.fixed)} fixed, {self.resolved} resolved"
         )
+        if not self.orphans_checked:
+            text += f". Orphans not checked: {self.orphans_unchecked_reason}"
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +99,8 @@ class ReconciliationReport:
             "fixed": self.fixed,
             "fix_errors": self.fix_errors,
             "resolved": self.resolved,
+            "orphans_checked": self.orphans_checked,
+            "orphans_unchecked_reason": self.orphans_unchecked_reason,
         }
 
 
@@ -110,17 +124,16 @@ def reconcile_server(*, server_id: int) -> ReconciliationReport:
     # Services are read before and after the panel: a service whose status or pending action
     # changed in between was being worked on, and its comparison would be a false alarm.
     before = _service_states(server)
-    panel = panel_client_for(server, on_call=_recorder(server, None, run_id))
     try:
-        with panel:
-            clients = {client.name: client for client in panel.clients()}
+        with panel_for(server, action="reconcile", correlation_id=run_id) as panel:
+            clients = _panel_clients(panel, server, report)
     except PanelError as exc:
         report.reachable = False
         report.error = str(exc)
         logger.warning("Reconciliation of %s skipped: %s", server, exc)
         return report
     report.clients = len(clients)
-    observations = _compare(server, clients, before)
+    observations = _compare(server, clients, before, orphans=report.orphans_checked)
     now = timezone.now()
     seen: set[tuple[str, str]] = set()
     for observation in observations:
@@ -129,31 +142,50 @@ def reconcile_server(*, server_id: int) -> ReconciliationReport:
         getattr(report, REPORT_LISTS[observation.kind]).append(observation.remote_name)
         if _needs_resuspend(observation, finding):
             _resuspend(finding, observation, report)
-    report.resolved = _resolve_unseen(server, seen, now)
+    compared = set(K) if report.orphans_checked else set(K) - {K.ORPHAN}
+    report.resolved = _resolve_unseen(server, seen, now, kinds=compared)
     logger.info("Reconciliation of %s: %s", server, report.summary)
     return report
+
+
+def _panel_clients(
+    panel: PanelClient, server: Server, report: ReconciliationReport
+) -> dict[str, VpnClient]:
+    """Every client on the panel by name; or, on a panel without the list endpoint, the clients
+    of the services that should be there, asked one by one (orphans then go unchecked)."""
+    try:
+        return {client.name: client for client in panel.clients()}
+    except PanelError as exc:
+        if exc.status not in NO_LIST_STATUSES:
+            raise
+        report.orphans_checked = False
+        report.orphans_unchecked_reason = (
+            f"the panel does not list its clients (GET client answered HTTP {exc.status}), so "
+            "clients no service knows cannot be found; ghosts and drift were checked per service."
+        )
+        logger.info("Reconciliation of %s: no client list, asking per service", server)
+    expected = Service.objects.filter(server=server, status__in=EXPECTED_ON_PANEL).exclude(
+        remote_name=""
+    )
+    found = (panel.find_client(name) for name in expected.values_list("remote_name", flat=True))
+    return {client.name: client for client in found if client is not None}
 
 
 def finding_delete_orphan(*, finding_id: int, actor: Any) -> None:
     """Delete an orphan client on the panel after an admin confirmed it; already gone is done."""
     finding = ReconciliationFinding.objects.select_related("server").get(pk=finding_id)
     if finding.kind != K.ORPHAN or finding.resolved_at is not None:
-        raise services.ProvisioningError("Only an open orphan finding can be deleted.")
+        raise ActionRefused("Only an open orphan finding can be deleted.")
     owner = _live_owner(finding.server, finding.remote_name)
     if owner is not None:
-        raise services.ProvisioningError(
+        raise ActionRefused(
             f"Client {finding.remote_name!r} now belongs to service #{owner.pk}; not deleted."
         )
-    recorder = ModuleLogRecorder(
-        server=finding.server, service=None, action="delete_orphan", correlation_id=uuid.uuid4()
-    )
     try:
-        with panel_client_for(finding.server, on_call=recorder) as panel:
-            panel.delete_client(finding.remote_name)
-    except PanelNotFound:
-        pass
+        with panel_for(finding.server, action="delete_orphan") as panel:
+            panel.delete_client_if_present(finding.remote_name)
     except PanelError as exc:
-        raise services.ProvisioningError(
+        raise ActionRefused(
             f"Could not delete {finding.remote_name!r} on {finding.server}: {exc}"
         ) from exc
     user = actor.get_username() if getattr(actor, "pk", None) else "system"
@@ -162,7 +194,7 @@ def finding_delete_orphan(*, finding_id: int, actor: Any) -> None:
             pk=finding.pk, resolved_at__isnull=True
         ).update(resolved_at=timezone.now(), fix_applied=f"deleted by {user}"[:100])
         if updated and finding.service_id is not None:
-            services.service_event_record(
+            service_event_record(
                 service=finding.service,
                 actor=actor,
                 action="orphan_client_deleted",
@@ -190,14 +222,16 @@ def _service_states(server: Server) -> dict[int, _State]:
 
 
 def _compare(
-    server: Server, clients: dict[str, VpnClient], before: dict[int, _State]
+    server: Server, clients: dict[str, VpnClient], before: dict[int, _State], *, orphans: bool
 ) -> list[_Observation]:
     here = list(Service.objects.filter(server=server).exclude(remote_name=""))
     settled = [service for service in here if _settled_since(service, before.get(service.pk))]
     # A live service owns its client; so, for this run, does one that changed meanwhile (a
     # terminate that deleted the client after we listed it must not turn it into an orphan).
     owned = {s.remote_name for s in here if s.status in LIVE_STATUSES or s not in settled}
-    observations = [_orphan(server, name) for name in sorted(clients) if name not in owned]
+    observations = []
+    if orphans:
+        observations = [_orphan(server, name) for name in sorted(clients) if name not in owned]
     for service in sorted(settled, key=lambda s: s.remote_name):
         client = clients.get(service.remote_name)
         if service.status in EXPECTED_ON_PANEL and client is None:
@@ -268,8 +302,11 @@ def _upsert(server: Server, observation: _Observation, now) -> ReconciliationFin
     return ReconciliationFinding.objects.get(**lookup)
 
 
-def _resolve_unseen(server: Server, seen: set[tuple[str, str]], now) -> int:
-    open_findings = ReconciliationFinding.objects.filter(server=server, resolved_at__isnull=True)
+def _resolve_unseen(server: Server, seen: set[tuple[str, str]], now, *, kinds: set[str]) -> int:
+    """Resolve the open findings of ``kinds`` this run compared and did not see again."""
+    open_findings = ReconciliationFinding.objects.filter(
+        server=server, resolved_at__isnull=True, kind__in=kinds
+    )
     gone = [f.pk for f in open_findings if (f.kind, f.remote_name) not in seen]
     return ReconciliationFinding.objects.filter(pk__in=gone, resolved_at__isnull=True).update(
         resolved_at=now
@@ -302,7 +339,7 @@ def _resuspend(
         claimed = ReconciliationFinding.objects.filter(
             pk=finding.pk, fix_applied="", resolved_at__isnull=True
         ).update(fix_applied=FIX_RESUSPEND_QUEUED)
-        queued = bool(claimed) and services.service_reapply_suspend(
+        queued = bool(claimed) and service_reapply_suspend(
             service_id=service.pk, reason=f"reconciliation finding {finding.pk}"
         )
         if not queued:
@@ -310,9 +347,3 @@ def _resuspend(
             return
     report.fixed.append(service.remote_name)
     logger.warning("Re-suspend of %s queued: its client was enabled on the panel", service)
-
-
-def _recorder(server: Server, service: Service | None, run_id: uuid.UUID) -> ModuleLogRecorder:
-    return ModuleLogRecorder(
-        server=server, service=service, action="reconcile", correlation_id=run_id
-    )

@@ -1,4 +1,8 @@
-"""Thin Celery wrappers: take ids, call a service, decide whether to retry."""
+"""Thin Celery wrappers: take ids, call a service, decide whether to retry.
+
+Every task is sent by its name (``portal.core.queue.enqueue_on_commit``), so no service module
+imports this one: the dependencies run one way, tasks → services.
+"""
 
 import logging
 from typing import Any
@@ -7,7 +11,9 @@ from celery import shared_task
 
 from portal.core.queue import enqueue_on_commit
 from provisioning import reconciliation, services, usage
+from provisioning.exceptions import ProvisioningError, ProvisioningRetry
 from provisioning.models import Server, Service
+from provisioning.module_log import module_log_cleanup
 from vpnpanel import PanelError
 
 logger = logging.getLogger(__name__)
@@ -24,7 +30,7 @@ def run_pending_action(self, service_id: int) -> None:
     """The service row decides: what is pending, whether a run is due, when to give up."""
     try:
         services.service_run_pending_action(service_id=service_id)
-    except services.ProvisioningRetry as exc:
+    except ProvisioningRetry as exc:
         raise self.retry(countdown=exc.countdown, exc=exc) from exc
 
 
@@ -43,7 +49,7 @@ def reconcile_panels() -> int:
     """Beat: one reconciliation task per enabled server."""
     server_ids = reconciliation.servers_to_reconcile()
     for server_id in server_ids:
-        enqueue_on_commit(reconcile_server_task, server_id)
+        enqueue_on_commit("provisioning.reconcile_server", server_id)
     return len(server_ids)
 
 
@@ -61,7 +67,7 @@ def pull_usage() -> int:
     """Beat: one usage pull per panel that has metered services."""
     server_ids = usage.usage_servers_to_pull()
     for server_id in server_ids:
-        enqueue_on_commit(pull_server_usage, server_id)
+        enqueue_on_commit("provisioning.pull_server_usage", server_id)
     return len(server_ids)
 
 
@@ -84,12 +90,10 @@ def refresh_service_usage(self, service_id: int) -> None:
             countdown = services.retry_countdown(self.request.retries + 1, exc.retry_after)
             raise self.retry(countdown=countdown, exc=exc) from exc
         logger.warning("Usage refresh of service %s failed: %s", service_id, exc)
-    except (services.ProvisioningError, Service.DoesNotExist) as exc:
+    except (ProvisioningError, Service.DoesNotExist) as exc:
         logger.warning("Usage refresh of service %s not possible: %s", service_id, exc)
 
 
 @shared_task(name="provisioning.cleanup_module_log", ignore_result=True)
-def cleanup_module_log() -> object:
-    from provisioning.module_log import module_log_cleanup
-
+def cleanup_module_log() -> int:
     return module_log_cleanup(older_than_days=None)

@@ -25,10 +25,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from provisioning.exceptions import NotOnPanel
 from provisioning.models import Server, Service, ServiceStatus, UsageSnapshot
-from provisioning.module_log import ModuleLogRecorder
-from provisioning.panels import panel_client_for
-from provisioning.services import ProvisioningError
+from provisioning.panels import module_log_recorder, panel_for
 from vpnpanel import CallRecord, PanelError, RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -67,12 +66,12 @@ def service_usage_refresh(
     """Pull this month's traffic of one service now and store it (the admin's "Refresh now").
 
     ``retry`` overrides the settings' policy: the admin page, where someone waits, passes a
-    single attempt. Raises :class:`ProvisioningError` when the service has no client, and the
-    panel's :class:`PanelError` (with ``transient``) when the panel cannot tell.
+    single attempt. Raises :class:`NotOnPanel` when the service has no client, and the panel's
+    :class:`PanelError` (with ``transient``) when the panel cannot tell.
     """
     service = Service.objects.select_related("server").get(pk=service_id)
     if service.server is None or not service.remote_name:
-        raise ProvisioningError("This service has no client on a panel.")
+        raise NotOnPanel("This service has no client on a panel.")
     year, month = current_month(today)
     fetched = _fetch(service.server, service.remote_name, year, month, retry=retry)
     _log_calls(service, fetched.calls, uuid.uuid4())
@@ -168,8 +167,9 @@ def _fetch(
 ) -> _Fetched:
     """One month's totals of one client. HTTP only (safe in a thread); never raises PanelError."""
     fetched = _Fetched()
+    panel = panel_for(server, action="usage", deferred_log=fetched.calls.append, retry=retry)
     try:
-        with panel_client_for(server, on_call=fetched.calls.append, retry=retry) as panel:
+        with panel:
             days = panel.traffic(remote_name, year, month)
     except PanelError as exc:
         fetched.error = exc
@@ -181,8 +181,8 @@ def _fetch(
 
 
 def _log_calls(service: Service, calls: Iterable[CallRecord], run_id: uuid.UUID) -> None:
-    recorder = ModuleLogRecorder(
-        server=service.server, service=service, action="usage", correlation_id=run_id
+    recorder = module_log_recorder(
+        service.server, action="usage", service=service, correlation_id=run_id
     )
     for record in calls:
         recorder(record)

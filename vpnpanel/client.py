@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 
 from . import wire
-from .exceptions import PanelBadResponse, PanelError, PanelUnreachable
+from .exceptions import PanelBadResponse, PanelError, PanelNotFound, PanelUnreachable
 from .policy import RetryPolicy, Timeouts
 from .redaction import redact
 from .types import (
@@ -41,6 +41,8 @@ from .types import (
 __all__ = ["PanelClient", "RetryPolicy", "Timeouts", "build_base_url"]
 
 T = TypeVar("T")
+# What a call with ``missing_ok`` returns for a "not found" answer.
+_MISSING: Final = object()
 
 logger = logging.getLogger("vpnpanel")
 
@@ -186,8 +188,8 @@ class PanelClient:
         self.base_url = _normalize_base_url(base_url)
         self.name = name
         self.verify_tls = verify_tls
-        self.timeouts = timeouts or Timeouts.from_settings()
-        self.retry = retry or RetryPolicy.from_settings()
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
         self._auth = BearerAuth(token)
         self._on_call = on_call
         self._session = session or build_session()
@@ -291,8 +293,19 @@ class PanelClient:
         """Delete a client. Raises PanelNotFound when it is already gone (callers: that's done)."""
         self._call("DELETE", f"client/{_segment(name)}", wire.parse_nothing)
 
+    def delete_client_if_present(self, name: str) -> bool:
+        """Delete a client; False when it was already gone (an answer here, not an error)."""
+        path = f"client/{_segment(name)}"
+        return self._call("DELETE", path, wire.parse_nothing, missing_ok=True) is not _MISSING
+
     def get_client(self, name: str) -> VpnClient:
         return self._call("GET", f"client/{_segment(name)}", wire.parse_client)
+
+    def find_client(self, name: str) -> VpnClient | None:
+        """The client, or None when the panel has none of that name (an answer, not an error:
+        its call record says ``ok``)."""
+        found = self._call("GET", f"client/{_segment(name)}", wire.parse_client, missing_ok=True)
+        return None if found is _MISSING else found
 
     def wireguard_config(self, name: str) -> str:
         return self._call("GET", f"client/{_segment(name)}/config/text", wire.parse_text)
@@ -341,11 +354,13 @@ class PanelClient:
         *,
         body: dict[str, Any] | None = None,
         enveloped: bool = True,
+        missing_ok: bool = False,
     ) -> T:
+        """``missing_ok``: a "not found" answer returns ``_MISSING`` and is recorded as ok."""
         attempts = self.retry.attempts if method in REPEATABLE_METHODS else 1
         for attempt in itertools.count(1):
             try:
-                return self._attempt(method, path, parse, body, attempt, enveloped)
+                return self._attempt(method, path, parse, body, attempt, enveloped, missing_ok)
             except PanelError as exc:
                 delay = self._retry_delay(exc, attempt, attempts)
                 if delay is None:
@@ -374,6 +389,7 @@ class PanelClient:
         body: dict[str, Any] | None,
         attempt: int,
         enveloped: bool,
+        missing_ok: bool = False,
     ) -> T:
         ctx = wire.CallContext(self.label, method, path, secrets=(self._auth.token,))
         started = time.monotonic()
@@ -388,6 +404,11 @@ class PanelClient:
                 headers=response.headers,
                 enveloped=enveloped,
             )
+        except PanelNotFound as exc:
+            self._report(ctx, attempt, started, body, response, None if missing_ok else exc)
+            if missing_ok:
+                return _MISSING  # type: ignore[return-value]
+            raise
         except PanelError as exc:
             if response is not None and method not in REPEATABLE_METHODS:
                 _mark_unclear_answer(exc, response.status_code)

@@ -1,11 +1,11 @@
-"""Timeouts and retry policy for panel calls, read from Django settings when Django is set up."""
+"""Timeouts and retry policy for panel calls; their values come from the caller (the portal reads
+them from its settings in ``provisioning.panels``), the defaults from this module."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 20.0
@@ -25,13 +25,6 @@ class Timeouts:
     def __post_init__(self) -> None:
         if not (self.connect > 0 and self.read > 0):
             raise ValueError(f"Panel timeouts must be positive, got {self.connect}/{self.read}")
-
-    @classmethod
-    def from_settings(cls) -> Timeouts:
-        return cls(
-            connect=float(_setting("PANEL_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)),
-            read=float(_setting("PANEL_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
-        )
 
     def as_requests(self) -> tuple[float, float]:
         return (self.connect, self.read)
@@ -56,29 +49,7 @@ class RetryPolicy:
         if min(self.backoff, self.max_backoff, self.jitter) < 0:
             raise ValueError("Panel retry backoff, max_backoff and jitter must not be negative")
 
-    @classmethod
-    def from_settings(cls) -> RetryPolicy:
-        return cls(
-            attempts=int(_setting("PANEL_RETRY_ATTEMPTS", DEFAULT_RETRY_ATTEMPTS)),
-            backoff=float(_setting("PANEL_RETRY_BACKOFF", DEFAULT_RETRY_BACKOFF)),
-            max_backoff=float(_setting("PANEL_RETRY_MAX_BACKOFF", DEFAULT_RETRY_MAX_BACKOFF)),
-            jitter=float(_setting("PANEL_RETRY_JITTER", DEFAULT_RETRY_JITTER)),
-        )
-
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         base = self.backoff * 2 ** (attempt - 1)
         return min(base * (1 + self.jitter * rand()), self.max_backoff)
-
-
-def _setting(name: str, default: Any) -> Any:
-    """A Django setting, or ``default`` when Django is absent or not configured."""
-    try:
-        from django.conf import settings
-        from django.core.exceptions import ImproperlyConfigured
-    except ImportError:
-        return default
-    try:
-        return getattr(settings, name, default)
-    except (ImproperlyConfigured, ImportError):
-        return default

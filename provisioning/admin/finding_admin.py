@@ -11,8 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from provisioning.admin.common import PORTAL_ADMIN_CSS
+from provisioning.exceptions import ProvisioningError
 from provisioning.models import FindingKind, ReconciliationFinding
-from provisioning.services import ProvisioningError
+from provisioning.reconciliation import finding_delete_orphan
 from vpnpanel import PanelError
 
 
@@ -115,16 +116,6 @@ class ReconciliationFindingAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
 
     def _delete_orphan(self, request: HttpRequest, finding: ReconciliationFinding) -> None:
-        try:  # imported here: reconciliation is optional for the rest of this admin
-            from provisioning.reconciliation import finding_delete_orphan
-        except ImportError:
-            self.message_user(
-                request,
-                "Deleting orphans is not available in this version (provisioning.reconciliation "
-                "has no finding_delete_orphan); delete the client on the panel by hand.",
-                messages.ERROR,
-            )
-            return
         try:
             finding_delete_orphan(finding_id=finding.pk, actor=request.user)
         except (ProvisioningError, PanelError) as exc:

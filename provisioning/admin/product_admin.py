@@ -395,7 +395,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description="licence status")
     def licence_status(self, product: Product) -> str:
-        return licence_status_row(product)
+        return licence_status_row(product.pk)
 
     @admin.display(description="bandwidth (Mbit/s)")
     def bandwidth(self, product: Product) -> str:

@@ -16,7 +16,6 @@ from django.urls import path
 from provisioning.admin.common import PORTAL_ADMIN_CSS
 from provisioning.models import LIVE_STATUSES, Server, ServerGroup
 from provisioning.panel_overview import server_test_connection
-from provisioning.validators import HOST_HELP, validate_panel_host
 from vpnpanel.redaction import MIN_SECRET_LENGTH
 
 API_TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
@@ -59,13 +58,6 @@ class ServerAdminForm(forms.ModelForm):
             "max_accounts",
             "enabled",
         )
-        help_texts = {"hostname": HOST_HELP}
-
-    def clean_hostname(self) -> str:
-        hostname = self.cleaned_data["hostname"]
-        if hostname:
-            validate_panel_host(hostname)
-        return hostname
 
     def clean_api_token(self) -> str:
         token = self.cleaned_data["api_token"]

@@ -139,7 +139,7 @@ def page_render(simulator, sizes: Sizes) -> dict[str, Any]:
     customer = _customer()
     service = _live_service(simulator, customer, _product(simulator))
     client = _logged_in(customer)
-    url = reverse("provisioning:service_detail", args=[service.pk])
+    url = reverse("client_area:service_detail", args=[service.pk])
     client.get(url)  # warm-up: templates, first connection
     simulator.knob("POST", "calls/reset")
     samples: list[float] = []
@@ -168,7 +168,7 @@ def connection_json(simulator, sizes: Sizes) -> dict[str, Any]:
     for _ in range(sizes.viewers):
         customer = _customer()
         service = _live_service(simulator, customer, product)
-        url = reverse("provisioning:service_connection", args=[service.pk])
+        url = reverse("client_area:service_connection", args=[service.pk])
         viewers.append((_logged_in(customer), url))
     simulator.knob("POST", "calls/reset")
     samples: list[float] = []
@@ -246,10 +246,10 @@ def provisioning(simulator, sizes: Sizes) -> dict[str, Any]:
 
 
 def _create_active(customer, product) -> None:
-    from provisioning import services
     from provisioning.models import ServiceStatus
+    from tests.factories import order_service  # Django is set up by now
 
-    service = services.service_create(customer=customer, product=product)
+    service = order_service(customer, product)
     service.refresh_from_db()
     if service.status != ServiceStatus.ACTIVE:
         raise RuntimeError(f"service {service.pk} is {service.status}: {service.last_error}")

@@ -10,6 +10,7 @@ from provisioning import services
 from provisioning.models import Service, ServiceStatus
 from provisioning.services import ProvisioningRetry
 from tests.e2e.conftest import _screenshot_path, log_in, password_for
+from tests.factories import order_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +20,7 @@ CONNECTION_URL_PART = "/connection.json"
 @pytest.fixture
 def new_service(customer_factory, panel_product) -> Service:
     """Ordered just now: pending, its create queued (no worker here; the test runs it)."""
-    return services.service_create(customer=customer_factory("carol"), product=panel_product)
+    return order_service(customer_factory("carol"), panel_product)
 
 
 def run_until_settled(service: Service, timeout: float = 15) -> Service:

@@ -6,10 +6,14 @@ import time
 import pytest
 from django.core.cache import cache
 
-from provisioning.live import UNREACHABLE_MESSAGE, cache_keys
+from provisioning.client_area.messages import read_failed
+from provisioning.exceptions import PanelReadFailed, ReadFailure
+from provisioning.live import cache_keys
 from provisioning.models import Service
 from tests.e2e.conftest import _screenshot_path, log_in
 from vpnpanel import PanelClient
+
+UNREACHABLE_MESSAGE = read_failed(PanelReadFailed(ReadFailure.UNREACHABLE), place="live")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

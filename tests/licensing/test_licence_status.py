@@ -28,43 +28,43 @@ def product():
     group = ServerGroup.objects.create(name="Licence group")
     product = Product.objects.create(name="Licensed", group=group, settings={})
     yield product
-    cache.delete(cache_key(product))
+    cache.delete(cache_key(product.pk))
 
 
 def test_nothing_recorded_reads_as_not_checked_and_no_error(product):
-    assert last_licence_check(product) is None
-    assert licence_error(product) == ""
-    assert licence_status_row(product) == NOT_CHECKED
+    assert last_licence_check(product.pk) is None
+    assert licence_error(product.pk) == ""
+    assert licence_status_row(product.pk) == NOT_CHECKED
 
 
 def test_a_failed_check_is_the_error_and_a_later_success_replaces_it(product):
-    record_licence_check(product, error="  Licence expired on 2026-10-01.  ", valid_for=60)
+    record_licence_check(product.pk, error="  Licence expired on 2026-10-01.  ", valid_for=60)
 
-    assert licence_error(product) == "Licence expired on 2026-10-01."
-    assert licence_status_row(product) == "Licence expired on 2026-10-01."
+    assert licence_error(product.pk) == "Licence expired on 2026-10-01."
+    assert licence_status_row(product.pk) == "Licence expired on 2026-10-01."
 
     at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     with mock.patch("licensing.status.timezone.now", return_value=at):
-        record_licence_check(product, valid_for=60)
+        record_licence_check(product.pk, valid_for=60)
 
-    assert licence_error(product) == ""
-    assert licence_status_row(product) == "success: 2026-11-23 09:30"
+    assert licence_error(product.pk) == ""
+    assert licence_status_row(product.pk) == "success: 2026-11-23 09:30"
 
 
 def test_a_result_is_cached_for_its_validity_period_only(product):
     with mock.patch.object(cache, "set", wraps=cache.set) as cache_set:
-        record_licence_check(product, error="Licence expired.", valid_for=3600)
+        record_licence_check(product.pk, error="Licence expired.", valid_for=3600)
 
     assert cache_set.call_args.args[2] == 3600
     with pytest.raises(ValueError, match="at least a second"):
-        record_licence_check(product, valid_for=0)
+        record_licence_check(product.pk, valid_for=0)
 
 
 def test_product_page_shows_the_status_row(admin_client, product):
     url = reverse("admin:provisioning_product_change", args=[product.pk])
     assert NOT_CHECKED in admin_client.get(url).content.decode()
 
-    record_licence_check(product, error="Key <i>revoked</i>.", valid_for=60)
+    record_licence_check(product.pk, error="Key <i>revoked</i>.", valid_for=60)
     page = admin_client.get(url).content.decode()
 
     assert "Key &lt;i&gt;revoked&lt;/i&gt;." in page

@@ -99,12 +99,14 @@ def _create_service_in_admin(session: requests.Session, web_url: str, database: 
         (customer_id,) = db.execute("SELECT id FROM accounts_customer").fetchone()
         (product_id,) = db.execute("SELECT min(id) FROM provisioning_product").fetchone()
     add_url = f"{web_url}/admin/provisioning/service/add/"
-    session.get(add_url, timeout=10)
+    form = session.get(add_url, timeout=10).text
+    request_key = re.search(r'name="request_key" value="([^"]+)"', form).group(1)
     response = session.post(
         add_url,
         data={
             "customer": customer_id,
             "product": product_id,
+            "request_key": request_key,
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
         headers={"Referer": add_url},

@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from portal.accounts.models import Customer
-from portal.core.demo import DemoConfig, demo_config_path
+from portal.demo.config import DemoConfig, demo_config_path
 from provisioning.models import Product, Server, ServerGroup, Service
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
-from provisioning.panels import panel_client_for
+from provisioning.panels import panel_for
 from vpnpanel import Timeouts
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @override_settings(PANEL_INTERACTIVE_CONNECT_TIMEOUT=1.5, PANEL_INTERACTIVE_READ_TIMEOUT=4)
 def test_interactive_clients_make_one_attempt_with_the_short_timeouts(simulator, server_for):
-    client = panel_client_for(server_for(simulator), interactive=True)
+    client = panel_for(server_for(simulator), action="test", interactive=True)
 
     assert client.timeouts == Timeouts(connect=1.5, read=4)
     assert client.retry.attempts == 1

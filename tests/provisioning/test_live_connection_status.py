@@ -20,12 +20,11 @@ from django.urls import path
 from django.utils import timezone
 
 from portal.accounts.models import Customer
-from provisioning import api
+from provisioning.client_area import api
+from provisioning.client_area.messages import RATE_LIMITED, read_failed
+from provisioning.exceptions import NotOnPanel, PanelReadFailed, ReadFailure
 from provisioning.live import (
-    UNREACHABLE_MESSAGE,
     ConnectionStatus,
-    LiveDataUnavailable,
-    ServiceNotProvisioned,
     cache_keys,
     panel_online_sessions,
     service_connection_status,
@@ -45,6 +44,7 @@ urlpatterns = [
 ]
 
 POLL_SECONDS = 5
+UNREACHABLE_LIVE = read_failed(PanelReadFailed(ReadFailure.UNREACHABLE), place="live")
 ONLINE_PATH = "/api/v1/client/online"
 
 
@@ -259,7 +259,7 @@ def start_holder(service: Service) -> tuple[threading.Thread, list]:
     def ask() -> None:
         try:
             outcome.append(service_connection_status(service))
-        except LiveDataUnavailable as exc:
+        except PanelReadFailed as exc:
             outcome.append(exc)
         finally:
             connection.close()
@@ -277,7 +277,7 @@ def timed(call) -> tuple[float, object]:
     started = time.monotonic()
     try:
         result = call()
-    except LiveDataUnavailable as exc:
+    except PanelReadFailed as exc:
         result = exc
     return time.monotonic() - started, result
 
@@ -341,9 +341,9 @@ def test_a_fresh_failure_beats_an_older_good_answer(simulator, server_for, produ
     keys = cache_keys(server)
     cache.delete(keys.answer)
     simulator.knob("POST", "faults", {"error_rate": 1})
-    with pytest.raises(LiveDataUnavailable) as failed:
+    with pytest.raises(PanelReadFailed) as failed:
         service_connection_status(service)
-    assert failed.value.message == UNREACHABLE_MESSAGE
+    assert failed.value.failure == ReadFailure.PANEL_ERROR
 
     # when the next interval's holder waits on a hung panel and another viewer polls
     cache.delete(keys.answer)
@@ -355,8 +355,8 @@ def test_a_fresh_failure_beats_an_older_good_answer(simulator, server_for, produ
     # then the viewer is told at once that the panel cannot be reached, not the old "Online"
     assert elapsed < 0.5, elapsed
     assert holder.is_alive()
-    assert isinstance(status, LiveDataUnavailable)
-    assert status.message == UNREACHABLE_MESSAGE
+    assert isinstance(status, PanelReadFailed)
+    assert status.failure == ReadFailure.PANEL_ERROR
     holder.join(timeout=15)
     assert isinstance(held[0], ConnectionStatus)  # the hung panel did answer in the end
     assert online_calls(simulator) == 3
@@ -464,14 +464,14 @@ def test_a_stopped_panel_answers_503_once_per_interval(
     for response in responses:
         assert response.status_code == 503
         assert response["Content-Type"] == "application/json"
-        assert response.json() == {"error": UNREACHABLE_MESSAGE}
-    assert UNREACHABLE_MESSAGE.startswith("The VPN server could not be reached just now.")
+        assert response.json() == {"error": UNREACHABLE_LIVE}
+    assert UNREACHABLE_LIVE.startswith("The VPN server could not be reached just now.")
     attempts = ModuleLogEntry.objects.filter(action="online", server=server)
     assert attempts.count() == 1
     assert attempts.get().outcome == "error"
-    with pytest.raises(LiveDataUnavailable) as raised:
+    with pytest.raises(PanelReadFailed) as raised:
         service_connection_status(service)
-    assert raised.value.message == UNREACHABLE_MESSAGE
+    assert raised.value.failure == ReadFailure.UNREACHABLE
 
 
 def test_a_service_not_provisioned_answers_409(server_for, simulator, product_for, customer):
@@ -496,7 +496,7 @@ def test_a_service_without_a_live_client_is_not_provisioned(
     server = server_for(simulator)
     service = service_on(simulator, server, product_for((server, "office")), status=status)
 
-    with pytest.raises(ServiceNotProvisioned):
+    with pytest.raises(NotOnPanel):
         service_connection_status(service)
 
 
@@ -547,6 +547,6 @@ def test_polling_faster_than_the_limit_answers_429_with_retry_after(
 
     assert statuses == [200] * api.STATUS_RATE_LIMIT
     assert limited.status_code == 429
-    assert limited.json() == {"error": api.RATE_LIMITED_MESSAGE}
+    assert limited.json() == {"error": RATE_LIMITED}
     assert 1 <= int(limited["Retry-After"]) <= 3600
     assert online_calls(simulator) == 1

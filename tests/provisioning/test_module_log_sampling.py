@@ -7,7 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from provisioning.live import LiveDataUnavailable, cache_keys, panel_online_sessions
+from provisioning.exceptions import PanelReadFailed
+from provisioning.live import cache_keys, panel_online_sessions
 from provisioning.models import ModuleLogEntry, Server
 from provisioning.module_log import ModuleLogRecorder
 from vpnpanel import CallRecord
@@ -22,7 +23,7 @@ def poll(server: Server) -> bool:
     cache.delete(cache_keys(server).answer)
     try:
         panel_online_sessions(server)
-    except LiveDataUnavailable:
+    except PanelReadFailed:
         return False
     return True
 
@@ -114,7 +115,7 @@ def test_a_sampled_success_is_logged_again_once_its_period_is_over(server_for, s
         service=None,
         action="online",
         correlation_id=uuid.uuid4(),
-        ok_every_seconds=1,
+        ok_reads_every_seconds=1,
     )
 
     recorder(call_record())
@@ -134,7 +135,7 @@ def test_sampling_is_per_server_and_action(server_for, simulator):
             service=None,
             action=action,
             correlation_id=uuid.uuid4(),
-            ok_every_seconds=600,
+            ok_reads_every_seconds=600,
         )
         recorder(call_record())
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from provisioning import services
 from provisioning.models import ServiceStatus
+from tests.factories import order_service
 from tests.provisioning.conftest import settled, wait_for_service
 from vpnpanel import PanelClient
 
@@ -20,7 +20,7 @@ def two_panels(simulator_factory, server_for):
 
 
 def _provision(customer, product):
-    service = wait_for_service(services.service_create(customer=customer, product=product), settled)
+    service = wait_for_service(order_service(customer, product), settled)
     assert service.status == ServiceStatus.ACTIVE, service.last_error
     return service
 

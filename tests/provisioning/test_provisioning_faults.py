@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from provisioning import services, tasks
 from provisioning.models import Service, ServiceAction, ServiceStatus
+from tests.factories import order_service
 from tests.provisioning.conftest import settled, wait_for_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +30,7 @@ def _posts(simulator) -> list[dict]:
 
 
 def _create(customer, product) -> Service:
-    return wait_for_service(services.service_create(customer=customer, product=product), settled)
+    return wait_for_service(order_service(customer, product), settled)
 
 
 def test_panel_down_is_retried_then_failed_with_a_clear_reason_and_retryable(
@@ -44,7 +45,7 @@ def test_panel_down_is_retried_then_failed_with_a_clear_reason_and_retryable(
     assert "Gave up after 3 attempts" in service.last_error
     assert "panel not usable" in service.last_error
     simulator.start()
-    services.service_retry(service_id=service.pk)
+    services.service_retry(service=service, actor=None, reason="test")
     assert wait_for_service(service, settled).status == ServiceStatus.ACTIVE
     assert [client.name for client in panel.clients()] == [service.remote_name]
 
@@ -94,7 +95,9 @@ def test_failed_rollback_flags_the_service_with_the_orphan_name(
     assert service.remote_name in service.attention_reason
     assert [client.name for client in panel.clients()] == [service.remote_name]
     simulator.knob("POST", "faults", {"rules": []})
-    services.service_request_action(service_id=service.pk, action=ServiceAction.TERMINATE)
+    services.service_request_action(
+        service=service, actor=None, reason="test", action=ServiceAction.TERMINATE
+    )
     service = wait_for_service(service, settled)
     assert service.status == ServiceStatus.TERMINATED
     assert not service.needs_attention
@@ -130,8 +133,8 @@ def test_two_services_racing_for_the_last_slot_or_ip_one_wins_one_fails_cleanly(
     simulator.knob("POST", "faults", {"latency_ms": 400})
     simulator.knob("POST", "calls/reset")
 
-    first = services.service_create(customer=customer, product=product)
-    second = services.service_create(customer=customer, product=product)
+    first = order_service(customer, product)
+    second = order_service(customer, product)
     outcomes = sorted(wait_for_service(s, settled).status for s in (first, second))
 
     assert outcomes == [ServiceStatus.ACTIVE, ServiceStatus.FAILED]
@@ -145,7 +148,7 @@ def test_the_same_task_delivered_twice_creates_one_client(
     live_worker, simulator, panel, customer, office_product
 ):
     simulator.knob("POST", "faults", {"latency_ms": 300})
-    service = services.service_create(customer=customer, product=office_product)
+    service = order_service(customer, office_product)
     tasks.run_pending_action.delay(service.pk)
     tasks.run_pending_action.delay(service.pk)
 
@@ -162,7 +165,9 @@ def test_terminating_a_client_already_deleted_on_the_panel_terminates(
     service = _create(customer, office_product)
     simulator.knob("DELETE", f"clients/{service.remote_name}")
 
-    services.service_request_action(service_id=service.pk, action=ServiceAction.TERMINATE)
+    services.service_request_action(
+        service=service, actor=None, reason="test", action=ServiceAction.TERMINATE
+    )
 
     assert wait_for_service(service, settled).status == ServiceStatus.TERMINATED
     assert service.last_error == ""

@@ -22,6 +22,7 @@ from provisioning.reconciliation import (
     finding_delete_orphan,
     reconcile_server,
 )
+from tests.factories import order_service
 from tests.provisioning.conftest import settled, wait_for_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,13 +33,13 @@ def active_service(live_worker, simulator, customer, server_for, product_for):
     """An active service provisioned through the real lifecycle on the simulator."""
     server = server_for(simulator)
     product = product_for((server, "office"), download_mbps=10, upload_mbps=5)
-    service = wait_for_service(services.service_create(customer=customer, product=product), settled)
+    service = wait_for_service(order_service(customer, product), settled)
     assert service.status == ServiceStatus.ACTIVE, service.last_error
     return service
 
 
 def request(service: Service, action: str) -> Service:
-    services.service_request_action(service_id=service.pk, action=action)
+    services.service_request_action(service=service, actor=None, reason="test", action=action)
     return wait_for_service(service, settled)
 
 
@@ -179,7 +180,9 @@ def test_the_resuspend_goes_through_the_outbox_so_an_unsuspend_cannot_be_overwri
     report = reconcile_server(server_id=service.server_id)
     service.refresh_from_db()
     with pytest.raises(services.ProvisioningError, match="still in progress"):
-        services.service_request_action(service_id=service.pk, action=ServiceAction.UNSUSPEND)
+        services.service_request_action(
+            service=service, actor=None, reason="test", action=ServiceAction.UNSUSPEND
+        )
 
     assert report.fixed == [service.remote_name]
     assert service.pending_action == ServiceAction.SUSPEND

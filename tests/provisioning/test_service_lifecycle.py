@@ -4,6 +4,7 @@ import pytest
 
 from provisioning import services
 from provisioning.models import ModuleLogEntry, ServiceAction, ServiceStatus
+from tests.factories import order_service
 from tests.provisioning.conftest import settled, wait_for_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +16,7 @@ def test_create_provisions_a_capped_client_and_activates_the_service(
     server = server_for(simulator)
     product = product_for((server, "office"), download_mbps=100, upload_mbps=20)
 
-    service = services.service_create(customer=customer, product=product)
+    service = order_service(customer, product)
     service = wait_for_service(service, settled)
 
     assert service.status == ServiceStatus.ACTIVE, service.last_error
@@ -39,10 +40,12 @@ def test_suspend_unsuspend_change_package_and_terminate_reach_the_panel(
     server = server_for(simulator)
     small = product_for((server, "office"), download_mbps=10, upload_mbps=5)
     large = product_for((server, "office"), name="VPN 500", download_mbps=500, upload_mbps=100)
-    service = wait_for_service(services.service_create(customer=customer, product=small), settled)
+    service = wait_for_service(order_service(customer, small), settled)
 
     def run(action, **kwargs):
-        services.service_request_action(service_id=service.pk, action=action, **kwargs)
+        services.service_request_action(
+            service=service, actor=None, reason="test", action=action, **kwargs
+        )
         return wait_for_service(service, settled)
 
     assert run(ServiceAction.SUSPEND).status == ServiceStatus.SUSPENDED
@@ -60,7 +63,7 @@ def test_module_log_holds_no_token_and_no_client_secrets(
     live_worker, simulator, panel, customer, server_for, product_for
 ):
     product = product_for((server_for(simulator), "office"))
-    service = wait_for_service(services.service_create(customer=customer, product=product), settled)
+    service = wait_for_service(order_service(customer, product), settled)
     client = panel.get_client(service.remote_name)
 
     rows = list(ModuleLogEntry.objects.values())

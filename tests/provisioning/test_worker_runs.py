@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from provisioning import services
 from provisioning.models import Service, ServiceAction, ServiceStatus
+from provisioning.services import runner
 from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,13 +153,15 @@ def test_replacing_a_parked_change_of_package_keeps_the_old_product(customer, of
         action_failed_at=timezone.now(),
     )
 
-    services.service_request_action(service_id=service.pk, action=ServiceAction.SUSPEND)
+    services.service_request_action(
+        service=service, actor=None, reason="overdue", action=ServiceAction.SUSPEND
+    )
 
     service.refresh_from_db()
     assert (service.product, service.pending_product) == (product, None)
     assert service.pending_action == ServiceAction.SUSPEND
     event = service.events.get(action="suspend_requested")
-    assert event.data == {"replaces": "change_package"}
+    assert event.data == {"replaces": "change_package", "reason": "overdue"}
 
 
 @override_settings(PROVISIONING_RETRY_BASE_SECONDS=2, PROVISIONING_RETRY_MAX_SECONDS=60)
@@ -244,14 +247,14 @@ def test_a_worker_that_lost_its_lease_writes_nothing_more_to_the_panel(
         remote_name="vpn-shared",
         create_posted_at=timezone.now(),
     )
-    original_claim = services._claim
+    original_claim = runner.claim
 
     def claim_then_lose_it(service_id):
         claim = original_claim(service_id)
         Service.objects.filter(pk=service_id).update(action_token="f" * 32)
         return claim
 
-    monkeypatch.setattr(services, "_claim", claim_then_lose_it)
+    monkeypatch.setattr(runner, "claim", claim_then_lose_it)
     simulator.knob("POST", "calls/reset")
 
     services.service_run_pending_action(service_id=service.pk)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from provisioning.models import ModuleLogEntry, Server
-from provisioning.panels import panel_client_for
+from provisioning.panels import panel_for
 from vpnpanel import PanelError, RetryPolicy
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +44,7 @@ def test_stopped_panel_shows_the_exact_error_of_each_call(admin_client, simulato
     server = server_for(simulator)
     simulator.stop()
     expected = {}
-    with panel_client_for(server) as panel:
-        panel.retry = RetryPolicy(attempts=1)
+    with panel_for(server, action="test", retry=RetryPolicy(attempts=1)) as panel:
         for name, call in (("system/status", panel.system_status), ("network", panel.networks)):
             with pytest.raises(PanelError) as exc:
                 call()
@@ -56,7 +55,7 @@ def test_stopped_panel_shows_the_exact_error_of_each_call(admin_client, simulato
     assert "The panel did not answer every call" in html
     for message in expected.values():
         assert escape(message) in html
-    errors = ModuleLogEntry.objects.filter(server=server, outcome="error")
+    errors = ModuleLogEntry.objects.filter(server=server, outcome="error", action="test_connection")
     assert errors.count() == 3
 
 

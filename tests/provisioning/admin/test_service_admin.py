@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -177,7 +179,8 @@ def test_create_by_hand_queues_a_pending_service_with_an_event(
     add_url = reverse("admin:provisioning_service_add")
     assert "Create a service by hand" in admin_client.get(add_url).content.decode()
 
-    response = admin_client.post(add_url, {"customer": customer.pk, "product": plain_product.pk})
+    form = {"customer": customer.pk, "product": plain_product.pk, "request_key": uuid.uuid4()}
+    response = admin_client.post(add_url, form)
 
     service = Service.objects.get()
     assert response.status_code == 302
@@ -186,6 +189,23 @@ def test_create_by_hand_queues_a_pending_service_with_an_event(
     assert (service.status, service.pending_action) == (ServiceStatus.PENDING, "create")
     event = ServiceEvent.objects.get(service=service)
     assert (event.action, event.actor) == ("created", admin_user)
+
+
+def test_create_by_hand_submitted_twice_creates_one_service(
+    admin_client, customer_factory, plain_product
+):
+    form = {
+        "customer": customer_factory().pk,
+        "product": plain_product.pk,
+        "request_key": uuid.uuid4(),
+    }
+
+    first = admin_client.post(reverse("admin:provisioning_service_add"), form)
+    second = admin_client.post(reverse("admin:provisioning_service_add"), form)
+
+    service = Service.objects.get()
+    assert first["Location"] == second["Location"] == change_url(service)
+    assert ServiceEvent.objects.filter(service=service, action="created").count() == 1
 
 
 def test_create_by_hand_without_a_customer_shows_the_form_again(admin_client, plain_product):

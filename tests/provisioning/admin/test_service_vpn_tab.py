@@ -29,7 +29,7 @@ def lab_service(simulator, server_for, server_group, service_factory):
         remote_name=client.name,
         status=ServiceStatus.ACTIVE,
     )
-    cache.delete(cache_key(product))
+    cache.delete(cache_key(product.pk))
 
 
 def change_url(service) -> str:
@@ -142,7 +142,7 @@ def test_connection_status_json_refuses_non_staff(lab_service):
 
 
 def test_failed_licence_check_shows_an_escaped_errorbox(admin_client, lab_service):
-    record_licence_check(lab_service.product, error="Licence <b>expired</b>.", valid_for=60)
+    record_licence_check(lab_service.product.pk, error="Licence <b>expired</b>.", valid_for=60)
 
     page = admin_client.get(change_url(lab_service)).content.decode()
 
@@ -155,7 +155,7 @@ def test_failed_licence_check_shows_an_escaped_errorbox(admin_client, lab_servic
 def test_no_errorbox_after_a_successful_or_without_a_licence_check(admin_client, lab_service):
     assert 'id="licence-error"' not in admin_client.get(change_url(lab_service)).content.decode()
 
-    record_licence_check(lab_service.product, error="Licence expired.", valid_for=60)
-    record_licence_check(lab_service.product, valid_for=60)
+    record_licence_check(lab_service.product.pk, error="Licence expired.", valid_for=60)
+    record_licence_check(lab_service.product.pk, valid_for=60)
 
     assert 'id="licence-error"' not in admin_client.get(change_url(lab_service)).content.decode()

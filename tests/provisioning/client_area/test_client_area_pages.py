@@ -1,5 +1,7 @@
 """My services and the service page: ownership, query counts, escaping, CSP, setup progress."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -29,7 +31,7 @@ def test_a_missing_service_is_404(owner_client, url):
     assert owner_client.get(url.format(pk=999999)).status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/", "/services/", *SERVICE_URLS])
+@pytest.mark.parametrize("url", ["/services/", *SERVICE_URLS])
 def test_anonymous_is_sent_to_login(client, service_factory, url):
     service = service_factory()
 
@@ -50,11 +52,20 @@ def test_my_services_lists_only_my_own(other_client, service_factory, other_cust
     assert f"/services/{mine.pk}/" not in page
 
 
-def test_home_redirects_to_my_services(owner_client):
-    response = owner_client.get("/")
+def test_home_is_the_public_plan_list(client, product):
+    page = client.get("/").content.decode()
 
-    assert response.status_code == 302
-    assert response["Location"] == "/services/"
+    assert product.name in page
+    assert "100 Mbit/s" in page
+    assert 'href="/accounts/login/"' in page
+    assert "/services/" not in page
+
+
+def test_home_gives_a_signed_in_customer_a_link_to_their_services(owner_client, product):
+    page = owner_client.get("/").content.decode()
+
+    assert product.name in page
+    assert 'href="/services/"' in page
 
 
 def test_my_services_shows_status_product_and_next_due(owner_client, service_factory):
@@ -254,6 +265,9 @@ def test_service_facts_show_plan_bandwidth(owner_client, service_factory):
 def test_traffic_page_defaults_to_the_current_month(owner_client, provisioned_service):
     service = provisioned_service
     today = timezone.localdate()
+    Service.objects.filter(pk=service.pk).update(
+        created_at=timezone.now() - timedelta(days=6 * 366)
+    )
 
     page = owner_client.get(f"/services/{service.pk}/traffic/").content.decode()
 
@@ -264,9 +278,25 @@ def test_traffic_page_defaults_to_the_current_month(owner_client, provisioned_se
     assert 'aria-current="page">Traffic statistics' in page
 
 
+def test_traffic_page_offers_no_year_before_the_service_was_created(
+    owner_client, provisioned_service
+):
+    service = provisioned_service
+    created = timezone.now() - timedelta(days=400)
+    Service.objects.filter(pk=service.pk).update(created_at=created)
+
+    page = owner_client.get(f"/services/{service.pk}/traffic/").content.decode()
+
+    assert f'<option value="{created.year}">' in page
+    assert f'<option value="{created.year - 1}">' not in page
+
+
 def test_traffic_page_takes_a_past_month_and_ignores_nonsense(owner_client, provisioned_service):
     service = provisioned_service
     year = timezone.localdate().year - 1
+    Service.objects.filter(pk=service.pk).update(
+        created_at=timezone.now() - timedelta(days=2 * 366)
+    )
     url = f"/services/{service.pk}/traffic/"
 
     chosen = owner_client.get(url, {"year": year, "month": 2}).content.decode()

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from provisioning import urls as client_area_urls
+from provisioning.client_area import urls as client_area_urls
 
 EXTRA_KWARGS = {"service_config": {"protocol": "wireguard", "ext": "conf"}}
 POST_ONLY = {"service_otl"}
@@ -22,7 +22,7 @@ def _service_urls() -> list[str]:
 
 def _url(name: str, service) -> str:
     kwargs = {"pk": service.pk, **EXTRA_KWARGS.get(name, {})}
-    return reverse(f"provisioning:{name}", kwargs=kwargs)
+    return reverse(f"client_area:{name}", kwargs=kwargs)
 
 
 def test_the_list_of_service_urls_is_complete():

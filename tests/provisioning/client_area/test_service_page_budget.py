@@ -2,19 +2,40 @@
 
 import logging
 import re
+import threading
 import time
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from provisioning.client_panel import SLOW_MESSAGE, UNREACHABLE_MESSAGE
+from provisioning.client_area.messages import read_failed
+from provisioning.exceptions import PanelReadFailed, ReadFailure
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
 
 pytestmark = pytest.mark.django_db
 
 ALL_PROTOCOLS = ("wireguard", "amneziawg", "openvpn", "ikev2")
 LATE = "after its page was done"
+SLOW_MESSAGE = read_failed(PanelReadFailed(ReadFailure.TOO_SLOW), place="page")
+UNREACHABLE_MESSAGE = read_failed(PanelReadFailed(ReadFailure.UNREACHABLE), place="page")
+
+
+@pytest.fixture(autouse=True)
+def log_every_call(settings):
+    """These tests read the calls' timings from the module log: no sampling of good reads."""
+    settings.MODULE_LOG_POLL_OK_MINUTES = 0
+
+
+@pytest.fixture(autouse=True)
+def no_calls_left_behind():
+    """A page's late calls run on after it; the next test (on the same shared simulator) must
+    not see their warnings, so each test ends when its calls have."""
+    yield
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("panel-call") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "panel calls still running 10 s after the test"
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from provisioning import api
+from provisioning.client_area import api
+from provisioning.client_area.messages import RATE_LIMITED, read_failed
+from provisioning.exceptions import PanelReadFailed, ReadFailure
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
@@ -25,17 +27,20 @@ def live_service(simulator, server_for, product_for, customer) -> Service:
     simulator.knob(
         "POST", "clients", {"name": name, "network_name": "office", "created_days_ago": 60}
     )
-    now = timezone.now()
-    return Service.objects.create(
+    created = timezone.now() - timedelta(days=60)
+    service = Service.objects.create(
         customer=customer,
         product=product_for((server, "office")),
         server=server,
         network="office",
         remote_name=name,
         status=ServiceStatus.ACTIVE,
-        create_posted_at=now,
-        activated_at=now,
+        create_posted_at=created,
+        activated_at=created,
     )
+    Service.objects.filter(pk=service.pk).update(created_at=created)
+    service.refresh_from_db()
+    return service
 
 
 def previous_month() -> date:
@@ -43,7 +48,7 @@ def previous_month() -> date:
 
 
 def traffic_url(service: Service, **params) -> str:
-    url = reverse("provisioning:service_traffic_json", args=[service.pk])
+    url = reverse("client_area:service_traffic_json", args=[service.pk])
     query = "&".join(f"{key}={value}" for key, value in params.items())
     return f"{url}?{query}" if query else url
 
@@ -138,11 +143,23 @@ def test_invalid_periods_are_a_400_with_a_clear_message(
 
 def test_the_oldest_offered_year_is_accepted(owner_client, live_service):
     oldest = timezone.localdate().year - 3
+    Service.objects.filter(pk=live_service.pk).update(
+        created_at=timezone.now() - timedelta(days=6 * 366)
+    )
 
     response = owner_client.get(traffic_url(live_service, year=oldest, month=1))
 
     assert response.status_code == 200
     assert response.json()["total_download"] == 0  # long before the client existed
+
+
+def test_a_year_before_the_service_was_created_is_refused(owner_client, live_service):
+    created = timezone.localtime(live_service.created_at).year
+
+    response = owner_client.get(traffic_url(live_service, year=created - 1, month=12))
+
+    assert response.status_code == 400
+    assert not ModuleLogEntry.objects.filter(action="traffic").exists()
 
 
 def test_another_customers_service_is_a_404(other_client, live_service):
@@ -190,7 +207,9 @@ def test_a_panel_that_is_down_is_a_503_with_a_clear_message(owner_client, live_s
     response = owner_client.get(traffic_url(live_service, year=month.year, month=month.month))
 
     assert response.status_code == 503
-    assert response.json() == {"error": api.TRAFFIC_UNAVAILABLE_MESSAGE}
+    assert response.json() == {
+        "error": read_failed(PanelReadFailed(ReadFailure.UNREACHABLE), place="traffic")
+    }
     assert "no-store" in response["Cache-Control"]
     entries = ModuleLogEntry.objects.filter(service=live_service, action="traffic")
     assert entries.count() == 1  # a single attempt, logged as an error
@@ -205,7 +224,7 @@ def test_requests_are_rate_limited_per_user(owner_client, other_client, live_ser
 
     assert statuses == [400, 400, 429]
     limited = owner_client.get(url)
-    assert limited.json() == {"error": api.RATE_LIMITED_MESSAGE}
+    assert limited.json() == {"error": RATE_LIMITED}
     assert int(limited["Retry-After"]) >= 1
     assert "no-store" in limited["Cache-Control"]
     # another user has a budget of their own

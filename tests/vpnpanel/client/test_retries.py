@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import pytest
 import requests
-from django.core.exceptions import ImproperlyConfigured
 
 from vpnpanel import (
     PanelAuthError,
@@ -225,25 +223,6 @@ def test_timeouts_must_be_positive():
         Timeouts(connect=0, read=20)
 
 
-def test_policies_read_django_settings(monkeypatch):
-    fake = SimpleNamespace(
-        PANEL_CONNECT_TIMEOUT=2,
-        PANEL_READ_TIMEOUT=9,
-        PANEL_RETRY_ATTEMPTS=4,
-        PANEL_RETRY_BACKOFF=0.1,
-    )
-    monkeypatch.setattr("django.conf.settings", fake)
-
-    assert Timeouts.from_settings() == Timeouts(connect=2, read=9)
-    assert RetryPolicy.from_settings() == RetryPolicy(attempts=4, backoff=0.1)
-
-
-def test_policies_fall_back_to_defaults_without_django_settings(monkeypatch):
-    class Unconfigured:
-        def __getattr__(self, name):
-            raise ImproperlyConfigured("settings are not configured")
-
-    monkeypatch.setattr("django.conf.settings", Unconfigured())
-
-    assert Timeouts.from_settings() == Timeouts(connect=5, read=20)
-    assert RetryPolicy.from_settings() == RetryPolicy(attempts=3, backoff=0.5)
+def test_policies_default_to_the_modules_values():
+    assert Timeouts() == Timeouts(connect=5, read=20)
+    assert RetryPolicy() == RetryPolicy(attempts=3, backoff=0.5)

@@ -1,0 +1,106 @@
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.demo.config import DemoConfig, DemoPanel, demo_config_path
+from portal.demo.supervisor import ProcessFailed, Supervisor
+from vpnpanel.simulator.context import TOKEN_ENV
+
+
+class Command(BaseCommand):
+    help = (
+        "Start the whole demo: the simulated panels, a Celery worker with beat and the web "
+        "server. Ctrl-C stops every process it started. Run `manage.py seed_demo` first."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, **options) -> None:
+        try:
+            config = DemoConfig.load()
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from exc
+        web_url = f"http://{options['host']}:{options['port']}"
+        supervisor = Supervisor(Path(settings.VAR_DIR) / "log")
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            self._start_all(supervisor, config, options["host"], options["port"])
+            supervisor.wait_ready()
+            self._print_banner(config, web_url, supervisor)
+            self._watch(supervisor, stop)
+        except ProcessFailed as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            self.stdout.write("Stopping every demo process…")
+            supervisor.stop_all()
+            self.stdout.write("Stopped.")
+
+    def _start_all(self, supervisor: Supervisor, config: DemoConfig, host: str, port: int) -> None:
+        for panel in config.panels:
+            supervisor.start(
+                f"simulator-{panel.port}",
+                _simulator_argv(panel),
+                ready_url=f"http://127.0.0.1:{panel.port}/api/v1/openapi.json",
+                extra_env={TOKEN_ENV: panel.token},
+            )
+        supervisor.start(
+            "celery",
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat",
+             "--loglevel=INFO", "--concurrency=2",
+             f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
+        )  # fmt: skip
+        supervisor.start(
+            "web",
+            [
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                "runserver",
+                "--noreload",
+                f"{host}:{port}",
+            ],
+            ready_url=f"http://{host}:{port}/healthz",
+        )
+
+    def _watch(self, supervisor: Supervisor, stop: threading.Event) -> None:
+        while not stop.wait(0.5):
+            exited = supervisor.first_exited()
+            if exited:
+                raise ProcessFailed(f"{exited.name} stopped unexpectedly:\n{exited.log_tail()}")
+
+    def _print_banner(self, config: DemoConfig, web_url: str, supervisor: Supervisor) -> None:
+        lines = [
+            "",
+            "The VPN portal demo is running.",
+            f"  Admin:        {web_url}/admin/   login {config.admin_username} / "
+            f"{config.admin_password}",
+            f"  Client area:  {web_url}/   login {config.customer_username} / "
+            f"{config.customer_password}",
+            f"  Health:       {web_url}/healthz",
+        ]
+        lines += [
+            f"  Panel:        {panel.name} http://127.0.0.1:{panel.port}/api/v1/ "
+            f"(token in {demo_config_path()})"
+            for panel in config.panels
+        ]
+        lines += [f"  Logs:         {supervisor.log_dir}/", "Press Ctrl-C to stop everything.", ""]
+        self.stdout.write("\n".join(lines))
+
+
+def _simulator_argv(panel: DemoPanel) -> list[str]:
+    argv = [
+        sys.executable, "-m", "vpnpanel.simulator",
+        "--host", "127.0.0.1", "--port", str(panel.port),
+        "--data-dir", str(panel.data_dir),
+        "--slots", str(panel.slots), "--seed", str(panel.port),
+    ]  # fmt: skip
+    for network in panel.networks:
+        argv += ["--network", network]
+    return argv

@@ -1,0 +1,1 @@
+"""The storefront at /: the public catalogue (for now a page listing the plans)."""
