@@ -16,13 +16,14 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html
 
 from licensing.status import licence_error
 from portal.accounts.models import Customer
+from portal.core.http import no_store
 from provisioning import services
 from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
 from provisioning.admin.service_actions import ServiceActionViews, available_actions
@@ -163,18 +164,21 @@ class ServiceAdmin(ServiceActionViews, admin.ModelAdmin):
 
     @admin.display(description="pending action", ordering="pending_action")
     def pending_display(self, service: Service):
-        if not service.pending_action:
+        state, text = pending_state(service)
+        if not state:
             return "—"
-        label = service.get_pending_action_display()
-        if service.action_parked:
-            return format_html('<span class="action-parked">{} — failed, parked</span>', label)
-        return format_html('<span class="action-queued">{} — queued</span>', label)
+        return format_html('<span class="action-{}">{}</span>', state, text)
 
     # URLs --------------------------------------------------------------------------------------
 
     def get_urls(self):
         view = self.admin_site.admin_view
         urls = [
+            path(
+                "<path:object_id>/status.json",
+                view(self.status_view),
+                name="provisioning_service_status",
+            ),
             path(
                 "attention/",
                 view(self.attention_view),
@@ -235,6 +239,25 @@ class ServiceAdmin(ServiceActionViews, admin.ModelAdmin):
             raise PermissionDenied
         return connection_status_json(request, self.get_object(request, unquote(object_id)))
 
+    def status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: the status and pending action, for the change page to update in place."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        service = self.get_object(request, unquote(object_id))
+        if service is None:
+            return no_store(JsonResponse({"error": "No such service."}, status=404))
+        state, text = pending_state(service)
+        payload = {
+            "status": service.status,
+            "status_label": service.get_status_display(),
+            "pending": text,
+            "pending_state": state,
+            "in_flight": service.action_in_flight,
+        }
+        return no_store(JsonResponse(payload))
+
     # Create by hand ----------------------------------------------------------------------------
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
@@ -278,3 +301,13 @@ class ServiceAdmin(ServiceActionViews, admin.ModelAdmin):
             **(extra_context or {}),
         }
         return self.render_change_form(request, context, add=True, form_url=form_url)
+
+
+def pending_state(service: Service) -> tuple[str, str]:
+    """("queued" or "parked", what is pending), or ("", "") when nothing is."""
+    if not service.pending_action:
+        return "", ""
+    label = service.get_pending_action_display()
+    if service.action_parked:
+        return "parked", f"{label} — failed, parked"
+    return "queued", f"{label} — queued"

@@ -1,8 +1,21 @@
 // Admin service tab: View <protocol> toggles its config panel, × closes it, Download saves the
 // config already on the page as a file (Blob; no second panel call). Copy is portal/configs.js,
 // the status block portal/connection_status.js. Loaded with defer (CSP: no inline script).
+// Portal.serviceAdminTab.init(root) binds the buttons in root (the document on load; the page
+// portal/service_admin_status.js swaps in once a service is set up), each button once.
 (function () {
   "use strict";
+
+  var bound = new WeakSet();
+
+  function each(root, selector, bind) {
+    root.querySelectorAll(selector).forEach(function (element) {
+      if (!bound.has(element)) {
+        bound.add(element);
+        bind(element);
+      }
+    });
+  }
 
   function panelFor(protocol) {
     return document.getElementById("vpn-panel-" + protocol);
@@ -46,15 +59,15 @@
     }, 1000);
   }
 
-  function init() {
-    document.querySelectorAll("[data-vpn-view]").forEach(function (button) {
+  function init(root) {
+    each(root, "[data-vpn-view]", function (button) {
       button.addEventListener("click", function () {
         var protocol = button.getAttribute("data-vpn-view");
         var panel = panelFor(protocol);
         show(protocol, panel ? panel.hidden : false);
       });
     });
-    document.querySelectorAll("[data-vpn-close]").forEach(function (button) {
+    each(root, "[data-vpn-close]", function (button) {
       button.addEventListener("click", function () {
         var protocol = button.getAttribute("data-vpn-close");
         show(protocol, false);
@@ -64,22 +77,26 @@
         }
       });
     });
-    document.querySelectorAll("[data-vpn-download]").forEach(function (button) {
+    each(root, "[data-vpn-download]", function (button) {
       button.addEventListener("click", function () {
         download(button);
       });
     });
     // Greyed buttons (protocol off on the network) do nothing; their title says why.
-    document.querySelectorAll(".vpn-view--off").forEach(function (button) {
+    each(root, ".vpn-view--off", function (button) {
       button.addEventListener("click", function (event) {
         event.preventDefault();
       });
     });
   }
 
+  var portal = (window.Portal = window.Portal || {});
+  portal.serviceAdminTab = { init: init };
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+    document.addEventListener("DOMContentLoaded", function () {
+      init(document);
+    });
   } else {
-    init();
+    init(document);
   }
 })();
