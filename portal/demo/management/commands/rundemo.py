@@ -81,7 +81,8 @@ class Command(BaseCommand):
             "The VPN portal demo is running.",
             f"  Admin:        {web_url}/admin/   login {config.admin_username} / "
             f"{config.admin_password}",
-            f"  Client area:  {web_url}/   login {config.customer_username} / "
+            f"  Plans:        {web_url}/",
+            f"  Client area:  {web_url}/services/   login {config.customer_username} / "
             f"{config.customer_password}",
             f"  Health:       {web_url}/healthz",
         ]
