@@ -5,6 +5,8 @@ Every answer is JSON, errors included: the page shows ``error`` as it is, never 
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -16,6 +18,7 @@ from provisioning.client_area.presentation import parse_year_or_month, traffic_y
 from provisioning.client_area.responses import NOT_FOUND, json_error, json_for_error, rate_limited
 from provisioning.exceptions import NotOnPanel, PanelReadFailed
 from provisioning.live import connection_payload, service_connection_status
+from provisioning.models import Service
 from provisioning.selectors import customer_service
 from vpnpanel import TrafficDay
 
@@ -28,16 +31,31 @@ TRAFFIC_RATE_LIMIT = 20
 TRAFFIC_RATE_WINDOW = 60
 
 
+def _own_service(
+    request: HttpRequest, pk: int, *, endpoint: str, limit: int, window: int
+) -> Service | JsonResponse:
+    """The customer's own service, or the answer instead: 429 over the endpoint's rate limit
+    (counted per user and service, before the lookup), 404 for any other service."""
+    key = f"{endpoint}:{request.user.pk}:{pk}"
+    if too_many := rate_limited(key, limit, window, as_json=True):
+        return too_many
+    service = customer_service(user=request.user, service_id=pk)
+    return json_error(NOT_FOUND, status=404) if service is None else service
+
+
 @require_GET
 @login_required
 def connection_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Online/offline and the live sessions of one of the customer's own services."""
-    key = f"connection_status:{request.user.pk}:{pk}"
-    if too_many := rate_limited(key, STATUS_RATE_LIMIT, STATUS_RATE_WINDOW, as_json=True):
-        return too_many
-    service = customer_service(user=request.user, service_id=pk)
-    if service is None:
-        return json_error(NOT_FOUND, status=404)
+    service = _own_service(
+        request,
+        pk,
+        endpoint="connection_status",
+        limit=STATUS_RATE_LIMIT,
+        window=STATUS_RATE_WINDOW,
+    )
+    if isinstance(service, JsonResponse):
+        return service
     try:
         status = service_connection_status(service)
     except (NotOnPanel, PanelReadFailed) as exc:
@@ -49,12 +67,11 @@ def connection_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     """Per-day download/upload bytes of one of the customer's own services for one month."""
-    key = f"traffic:{request.user.pk}:{pk}"
-    if too_many := rate_limited(key, TRAFFIC_RATE_LIMIT, TRAFFIC_RATE_WINDOW, as_json=True):
-        return too_many
-    service = customer_service(user=request.user, service_id=pk)
-    if service is None:
-        return json_error(NOT_FOUND, status=404)
+    service = _own_service(
+        request, pk, endpoint="traffic", limit=TRAFFIC_RATE_LIMIT, window=TRAFFIC_RATE_WINDOW
+    )
+    if isinstance(service, JsonResponse):
+        return service
     today = timezone.localdate()
     years = traffic_years(service, today)
     year = parse_year_or_month(request.GET.get("year"))
@@ -83,7 +100,7 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _month_traffic(service, year: int, month: int, *, today) -> list[TrafficDay]:
+def _month_traffic(service: Service, year: int, month: int, *, today: date) -> list[TrafficDay]:
     if not service.is_on_panel:
         raise NotOnPanel()
     if (year, month) > (today.year, today.month):
