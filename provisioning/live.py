@@ -183,12 +183,12 @@ def _fetch(server: Server) -> dict[str, Any]:
     """Ask the panel once; the answer, or why it failed, as a JSON-able dict."""
     checked_at = timezone.now().isoformat()
     try:
-        client = panel_for(server, action=LOG_ACTION, interactive=True)
+        panel = panel_for(server, action=LOG_ACTION, interactive=True)
     except ValueError as exc:  # no usable address or token
         logger.warning("Cannot ask %s who is online: %s", server, exc)
         return _failed(checked_at, PanelReadFailed(ReadFailure.UNREACHABLE, detail=str(exc)))
     try:
-        sessions = client.online_sessions()
+        sessions = panel.online_sessions()
     except PanelError as exc:
         logger.warning("Cannot ask %s who is online: %s", server, exc)
         return _failed(checked_at, PanelReadFailed.from_panel_error(exc))
@@ -197,7 +197,7 @@ def _fetch(server: Server) -> dict[str, Any]:
         failure = PanelReadFailed(ReadFailure.PANEL_ERROR, detail=f"{type(exc).__name__}: {exc}")
         return _failed(checked_at, failure)
     finally:
-        client.close()
+        panel.close()
     return {"checked_at": checked_at, "sessions": [_session_row(s) for s in sessions]}
 
 

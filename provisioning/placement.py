@@ -48,7 +48,7 @@ def accounts_taken(server: Server, *, excluding_service_id: int | None = None) -
 def deployable_candidates(
     settings: ProductSettings,
     servers: list[Server],
-    client_for: Callable[[Server], PanelClient],
+    panel_for_server: Callable[[Server], PanelClient],
     report: PlacementReport,
     *,
     service_id: int | None = None,
@@ -60,7 +60,7 @@ def deployable_candidates(
         pairs = [(server, network) for server, network in pairs if server is not None]
     else:
         pairs = [(server, None) for server in by_id.values()]
-    checker = _Checker(client_for, report, service_id)
+    checker = _Checker(panel_for_server, report, service_id)
     candidates = (checker.check(server, network) for server, network in pairs)
     if settings.placement == Placement.LEAST_FULL:
         ranked = [c for c in candidates if c is not None]
@@ -72,11 +72,11 @@ def deployable_candidates(
 class _Checker:
     def __init__(
         self,
-        client_for: Callable[[Server], PanelClient],
+        panel_for_server: Callable[[Server], PanelClient],
         report: PlacementReport,
         service_id: int | None,
     ) -> None:
-        self.client_for = client_for
+        self.panel_for_server = panel_for_server
         self.report = report
         self.service_id = service_id
         self.statuses: dict[int, SystemStatus | None] = {}
@@ -105,7 +105,7 @@ class _Checker:
             return None
         if server.pk not in self.statuses:
             try:
-                self.statuses[server.pk] = self.client_for(server).system_status()
+                self.statuses[server.pk] = self.panel_for_server(server).system_status()
             except PanelError as exc:
                 self.statuses[server.pk] = None
                 self.report.transient_failure |= exc.transient
@@ -115,7 +115,7 @@ class _Checker:
 
     def _has_free_ip(self, server: Server, network: str) -> bool:
         try:
-            free = self.client_for(server).available_ips(network)
+            free = self.panel_for_server(server).available_ips(network)
         except PanelError as exc:
             self.report.transient_failure |= exc.transient
             self.report.skip(server, network, f"free IPs unknown: {exc}")

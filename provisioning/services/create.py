@@ -126,13 +126,13 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
     report = PlacementReport()
     panels: dict[int, PanelClient] = {}
 
-    def client_for(server: Server) -> PanelClient:
+    def panel_for_server(server: Server) -> PanelClient:
         if server.pk not in panels:
             panels[server.pk] = claim_panel(claim, server)
         return panels[server.pk]
 
     candidates = deployable_candidates(
-        service.product.typed_settings, servers, client_for, report, service_id=service.pk
+        service.product.typed_settings, servers, panel_for_server, report, service_id=service.pk
     )
     for candidate in candidates:
         if not _assign_target(claim, candidate.server, candidate.network):
@@ -141,7 +141,7 @@ def _create_on_best_target(claim: Claim) -> VpnClient | None:
         try:
             return _post_client(
                 claim,
-                client_for(candidate.server),
+                panel_for_server(candidate.server),
                 candidate.network,
                 posted_here_before=candidate.server.pk == posted_to,
             )
