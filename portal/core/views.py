@@ -8,19 +8,18 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.core.health import health_report
+from portal.core.http import no_store
 
 
-@never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health_report()
     if not _may_see_details(request):
         report = {"status": report["status"]}
-    return JsonResponse(report, status=200 if healthy else 503)
+    return no_store(JsonResponse(report, status=200 if healthy else 503))
 
 
 def _may_see_details(request: HttpRequest) -> bool:
