@@ -1,8 +1,39 @@
+"""Shared fixtures: the fixed cast of permission tests, and factory fixtures.
+
+The cast, one of each, built with ``tests.factories``:
+
+- ``owner`` (also ``customer``): the customer whose services a test is about, signing in as
+  ``alice`` / ``pw-alice-123``;
+- ``other_customer``: another customer (``mallory``), who must see none of them;
+- ``staff``: a staff superuser; pytest-django's ``admin_user`` and ``admin_client`` are this user.
+
+Factory fixtures bind what a test would otherwise pass every time: ``service_factory`` makes a
+service of the owner on the plan ``product``; ``server_for`` and ``product_for`` make the rows of
+a running simulator's panel and of a plan deploying to it. Everything else comes straight from
+the factories (``ServiceFactory(status=..., server=...)``, ``CustomerFactory()``, ...).
+"""
+
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 import pytest
+from django.contrib.auth.models import AbstractUser
+
+from portal.accounts.models import Customer
+from provisioning.models import Product, Server, ServerGroup, Service
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    ServerFactory,
+    ServerGroupFactory,
+    ServiceFactory,
+    StaffFactory,
+)
 
 pytest_plugins = ["tests.simulator_fixtures"]
+
+OWNER_PASSWORD = "pw-alice-123"
 
 
 def pytest_configure(config):
@@ -31,3 +62,92 @@ def private_cache(settings):
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:10]}"}
     }
+
+
+# The cast ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner(db) -> Customer:
+    """The customer whose services the test is about: ``alice`` / ``pw-alice-123``."""
+    return CustomerFactory(user__username="alice", user__password=OWNER_PASSWORD)
+
+
+@pytest.fixture
+def customer(owner: Customer) -> Customer:
+    """The owner, by the name most tests use."""
+    return owner
+
+
+@pytest.fixture
+def other_customer(db) -> Customer:
+    """Another customer, ``mallory``: none of the owner's services are theirs."""
+    return CustomerFactory(user__username="mallory")
+
+
+@pytest.fixture
+def staff(db) -> AbstractUser:
+    """A staff superuser, signing in with ``tests.factories.TEST_PASSWORD``."""
+    return StaffFactory()
+
+
+@pytest.fixture
+def admin_user(staff: AbstractUser) -> AbstractUser:
+    """pytest-django's admin (and so ``admin_client``'s user) is the cast's ``staff``."""
+    return staff
+
+
+# Factory fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def customer_factory(db) -> Callable[..., Customer]:
+    """A new customer per call; ``customer_factory("carol")`` names its user, who signs in with
+    ``tests.factories.TEST_PASSWORD``."""
+
+    def make(username: str | None = None, **fields) -> Customer:
+        if username is not None:
+            fields["user__username"] = username
+        return CustomerFactory(**fields)
+
+    return make
+
+
+@pytest.fixture
+def server_group(db) -> ServerGroup:
+    return ServerGroupFactory()
+
+
+@pytest.fixture
+def server_for(server_group: ServerGroup) -> Callable[..., Server]:
+    """A Server row for a running simulator: ``server_for(simulator, **fields)``."""
+    return partial(ServerFactory.for_simulator, group=server_group)
+
+
+@pytest.fixture
+def product_for(server_group: ServerGroup) -> Callable[..., Product]:
+    """A product deploying to ``(server, network)`` pairs in order, with the settings given:
+    ``product_for((server, "office"), name="VPN 100", download_mbps=10)``."""
+
+    def make(*targets: tuple[Server, str], name: str = "VPN 100", **product_settings) -> Product:
+        deploy_targets = [{"server_id": s.pk, "network": network} for s, network in targets]
+        return ProductFactory(
+            name=name,
+            group=server_group,
+            settings={"deploy_targets": deploy_targets, **product_settings},
+        )
+
+    return make
+
+
+@pytest.fixture
+def product(product_for: Callable[..., Product]) -> Product:
+    """The plan ``VPN 100``: 100 Mbit/s down, upload unlimited, no deploy targets."""
+    return product_for(name="VPN 100", download_mbps=100, upload_mbps=0)
+
+
+@pytest.fixture
+def service_factory(owner: Customer, product: Product) -> Callable[..., Service]:
+    """A service of the owner on ``product``, in the state given (pending unless told):
+    ``service_factory(status="active", server=..., remote_name=...)``; ``customer=`` another."""
+    return partial(ServiceFactory, customer=owner, product=product)

@@ -16,7 +16,17 @@ from django.utils import timezone
 
 from portal.accounts.models import Customer
 from provisioning import services
-from provisioning.models import Product, Server, ServerGroup, Service, ServiceStatus
+from provisioning.models import (
+    CallOutcome,
+    FindingKind,
+    ModuleLogEntry,
+    Product,
+    ReconciliationFinding,
+    Server,
+    ServerGroup,
+    Service,
+    ServiceStatus,
+)
 
 TEST_PASSWORD = "pw-Test-12345"
 
@@ -106,6 +116,29 @@ class ServiceFactory(factory.django.DjangoModelFactory):
             create_posted_at=factory.LazyFunction(timezone.now),
             activated_at=factory.LazyFunction(timezone.now),
         )
+
+
+class ModuleLogEntryFactory(factory.django.DjangoModelFactory):
+    """One logged panel call: by default a successful ``GET system/status`` of no server."""
+
+    class Meta:
+        model = ModuleLogEntry
+
+    action = "create"
+    method = "GET"
+    path = "system/status"
+    outcome = CallOutcome.OK
+
+
+class ReconciliationFindingFactory(factory.django.DjangoModelFactory):
+    """An open finding of a reconciliation run: by default an orphan client on a new server."""
+
+    class Meta:
+        model = ReconciliationFinding
+
+    server = factory.SubFactory(ServerFactory)
+    kind = FindingKind.ORPHAN
+    remote_name = factory.Sequence(lambda n: f"vpn-orphan-{n}")
 
 
 def order_service(customer: Customer, product: Product, **kwargs: Any) -> Service:

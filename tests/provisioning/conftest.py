@@ -1,4 +1,5 @@
-"""Fixtures for provisioning: a real Celery worker on the test database, and a small cast."""
+"""Fixtures for provisioning: a real Celery worker on the test database, and the test's own client
+of the simulator. The cast and the factory fixtures are in tests/conftest.py."""
 
 import time
 from collections.abc import Callable, Iterator
@@ -6,11 +7,9 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 
-from portal.accounts.models import Customer
-from provisioning.models import Product, Server, ServerGroup, Service
+from provisioning.models import Service
 from tests.workers import celery_worker
 from vpnpanel import PanelClient
 
@@ -44,49 +43,6 @@ def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
 def panel(simulator) -> PanelClient:
     """The test's own client of the simulator, to set up and inspect the panel's state."""
     return PanelClient(simulator.url, simulator.token)
-
-
-@pytest.fixture
-def customer(db) -> Customer:
-    user = get_user_model().objects.create_user("alice", "alice@example.com", "pw-alice-123")
-    return Customer.objects.create(user=user)
-
-
-@pytest.fixture
-def server_group(db) -> ServerGroup:
-    return ServerGroup.objects.create(name="Europe")
-
-
-@pytest.fixture
-def server_for(server_group) -> Callable[..., Server]:
-    """A Server row for a running simulator."""
-
-    def make(simulator, **fields) -> Server:
-        port = int(simulator.url.rsplit(":", 1)[1])
-        defaults = {
-            "name": f"panel-{port}",
-            "group": server_group,
-            "hostname": "127.0.0.1",
-            "port": port,
-            "secure": False,
-            "api_token": simulator.token,
-        }
-        return Server.objects.create(**{**defaults, **fields})
-
-    return make
-
-
-@pytest.fixture
-def product_for(server_group) -> Callable[..., Product]:
-    def make(*targets: tuple[Server, str], name: str = "VPN 100", **product_settings) -> Product:
-        deploy_targets = [{"server_id": s.pk, "network": network} for s, network in targets]
-        return Product.objects.create(
-            name=name,
-            group=server_group,
-            settings={"deploy_targets": deploy_targets, **product_settings},
-        )
-
-    return make
 
 
 def wait_for_service(

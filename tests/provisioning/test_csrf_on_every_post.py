@@ -9,33 +9,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from provisioning.models import (
     FindingKind,
     ModuleLogEntry,
-    Product,
     ReconciliationFinding,
-    Server,
     Service,
     ServiceEvent,
     ServiceStatus,
 )
+from tests.factories import ReconciliationFindingFactory, ServerFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def service(customer, server_group) -> Service:
-    server = Server.objects.create(
-        name="csrf", group=server_group, hostname="127.0.0.1", port=9, secure=False, api_token="t"
-    )
-    product = Product.objects.create(name="CSRF plan", group=server_group, settings={})
-    return Service.objects.create(
+def service(customer) -> Service:
+    return ServiceFactory(
         customer=customer,
-        product=product,
-        server=server,
+        server=ServerFactory(),
         network="office",
         remote_name="vpn-csrf",
         status=ServiceStatus.FAILED,
@@ -45,7 +38,7 @@ def service(customer, server_group) -> Service:
 
 @pytest.fixture
 def finding(service) -> ReconciliationFinding:
-    return ReconciliationFinding.objects.create(
+    return ReconciliationFindingFactory(
         server=service.server, kind=FindingKind.ORPHAN, remote_name="vpn-orphan"
     )
 
@@ -54,10 +47,6 @@ def strict_client(user) -> Client:
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     return client
-
-
-def admin_user() -> object:
-    return get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
 
 
 CUSTOMER_POSTS: dict[str, Callable[[Service], tuple[str, dict]]] = {
@@ -118,8 +107,8 @@ def test_customer_posts_need_the_csrf_token(name, customer, service):
 
 
 @pytest.mark.parametrize("name", sorted(ADMIN_POSTS))
-def test_admin_posts_need_the_csrf_token(name, service, finding):
-    client = strict_client(admin_user())
+def test_admin_posts_need_the_csrf_token(name, service, finding, staff):
+    client = strict_client(staff)
     url, data = ADMIN_POSTS[name](service, finding)
     before = snapshot(service)
 

@@ -4,8 +4,9 @@ wait and an inline error, never a page that hangs for the full retry budget."""
 import pytest
 from django.test import override_settings
 
-from provisioning.models import ModuleLogEntry, Service, ServiceStatus
+from provisioning.models import ModuleLogEntry, ServiceStatus
 from provisioning.panels import panel_for
+from tests.factories import ServiceFactory
 from vpnpanel import Timeouts
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def test_a_hung_panel_gives_the_service_page_inline_errors_after_one_round(
 ):
     server = server_for(simulator)
     panel.create_client(network_name="office", name="vpn-hung")
-    service = Service.objects.create(
+    service = ServiceFactory(
         customer=customer,
         product=product_for((server, "office")),
         server=server,

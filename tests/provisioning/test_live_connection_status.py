@@ -11,7 +11,6 @@ import time
 from datetime import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
@@ -19,7 +18,6 @@ from django.test import Client
 from django.urls import path
 from django.utils import timezone
 
-from portal.accounts.models import Customer
 from provisioning.client_area import api
 from provisioning.client_area.messages import RATE_LIMITED, read_failed
 from provisioning.exceptions import NotOnPanel, PanelReadFailed, ReadFailure
@@ -30,6 +28,7 @@ from provisioning.live import (
     service_connection_status,
 )
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
+from tests.factories import ServiceFactory
 from vpnpanel import OnlineSession, Protocol
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
@@ -61,7 +60,7 @@ def service_on(customer):
     def make(simulator, server, product, *, owner=None, status=ServiceStatus.ACTIVE) -> Service:
         name = f"vpn-live-{server.pk}-{next(counter)}"
         simulator.knob("POST", "clients", {"name": name, "network_name": "office"})
-        return Service.objects.create(
+        return ServiceFactory(
             customer=owner or customer,
             product=product,
             server=server,
@@ -70,18 +69,6 @@ def service_on(customer):
             status=status,
             activated_at=timezone.now(),
         )
-
-    return make
-
-
-@pytest.fixture
-def make_customer():
-    counter = iter(range(1, 1000))
-
-    def make() -> Customer:
-        n = next(counter)
-        user = get_user_model().objects.create_user(f"viewer{n}", f"v{n}@example.com", "pw-123")
-        return Customer.objects.create(user=user)
 
     return make
 
@@ -159,12 +146,12 @@ def test_fifty_viewers_polling_for_fifteen_seconds_cost_at_most_four_panel_calls
 
 
 def test_viewers_of_different_services_on_one_panel_share_the_calls_through_the_endpoint(
-    simulator, server_for, product_for, service_on, make_customer
+    simulator, server_for, product_for, service_on, customer_factory
 ):
     # given ten customers, each watching their own service on the same panel over HTTP
     server = server_for(simulator)
     product = product_for((server, "office"))
-    owners = [make_customer() for _ in range(10)]
+    owners = [customer_factory() for _ in range(10)]
     services = [service_on(simulator, server, product, owner=owner) for owner in owners]
     for service in services:
         force_session(simulator, service, online=True)
@@ -431,12 +418,12 @@ def test_a_service_without_a_session_is_offline(simulator, server_for, product_f
 
 
 def test_another_clients_session_on_the_same_panel_does_not_leak(
-    simulator, server_for, product_for, service_on, make_customer
+    simulator, server_for, product_for, service_on, customer_factory
 ):
     server = server_for(simulator)
     product = product_for((server, "office"))
     mine = service_on(simulator, server, product)
-    theirs = service_on(simulator, server, product, owner=make_customer())
+    theirs = service_on(simulator, server, product, owner=customer_factory())
     force_session(simulator, mine, online=False)
     force_session(simulator, theirs, online=True, protocol="ikev2")
 
@@ -476,7 +463,7 @@ def test_a_stopped_panel_answers_503_once_per_interval(
 
 def test_a_service_not_provisioned_answers_409(server_for, simulator, product_for, customer):
     server = server_for(simulator)
-    service = Service.objects.create(
+    service = ServiceFactory(
         customer=customer, product=product_for((server, "office")), status=ServiceStatus.PENDING
     )
 
@@ -501,11 +488,11 @@ def test_a_service_without_a_live_client_is_not_provisioned(
 
 
 def test_another_customers_service_answers_404(
-    simulator, server_for, product_for, service_on, make_customer
+    simulator, server_for, product_for, service_on, customer_factory
 ):
     server = server_for(simulator)
     service = service_on(simulator, server, product_for((server, "office")))
-    stranger = make_customer()
+    stranger = customer_factory()
 
     response = logged_in(stranger.user).get(status_url(service))
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from provisioning import services, tasks
 from provisioning.models import Service, ServiceAction, ServiceStatus
-from tests.factories import order_service
+from tests.factories import ServiceFactory, order_service
 from tests.provisioning.conftest import settled, wait_for_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -177,7 +177,7 @@ def test_task_message_lost_after_commit_is_provisioned_by_the_sweeper(
     live_worker, simulator, panel, customer, office_product
 ):
     long_ago = timezone.now() - timedelta(minutes=10)
-    service = Service.objects.create(
+    service = ServiceFactory(
         customer=customer,
         product=office_product,
         pending_action=ServiceAction.CREATE,
@@ -195,7 +195,7 @@ def test_sweeper_requeues_only_stale_unparked_unleased_actions(customer, office_
     now, long_ago = timezone.now(), timezone.now() - timedelta(hours=1)
 
     def pending(due, **extra) -> Service:
-        return Service.objects.create(
+        return ServiceFactory(
             customer=customer,
             product=office_product,
             pending_action=ServiceAction.CREATE,

@@ -5,7 +5,6 @@ import time
 import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from provisioning import services, tasks
@@ -22,7 +21,12 @@ from provisioning.reconciliation import (
     finding_delete_orphan,
     reconcile_server,
 )
-from tests.factories import order_service
+from tests.factories import (
+    ReconciliationFindingFactory,
+    ServiceFactory,
+    UserFactory,
+    order_service,
+)
 from tests.provisioning.conftest import settled, wait_for_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,7 +165,7 @@ def suspended_but_enabled(live_worker, simulator, customer, server_for, product_
     """A suspended service whose client is enabled on the panel: drift the run re-suspends."""
     server = server_for(simulator)
     simulator.knob("POST", "clients", {"name": "vpn-drifted", "network_name": "office"})
-    return Service.objects.create(
+    return ServiceFactory(
         customer=customer,
         product=product_for((server, "office")),
         server=server,
@@ -253,7 +257,7 @@ def test_panel_down_resolves_nothing_and_the_report_says_unreachable(active_serv
 def test_delete_orphan_deletes_the_client_and_resolves_the_finding(
     active_service, simulator, panel
 ):
-    admin = get_user_model().objects.create_user("root", "root@example.com", "pw-root-123")
+    admin = UserFactory(username="root")
     simulator.knob("POST", "clients", {"name": "stray", "network_name": "office"})
     simulator.knob("POST", "clients", {"name": "gone", "network_name": "office"})
     reconcile_server(server_id=active_service.server_id)
@@ -280,7 +284,7 @@ def test_delete_orphan_refuses_a_client_a_live_service_owns_now(active_service, 
     simulator.knob("DELETE", f"clients/{active_service.remote_name}")
     ghost = reconcile_server(server_id=active_service.server_id)
     assert ghost.ghosts == [active_service.remote_name]
-    finding = ReconciliationFinding.objects.create(
+    finding = ReconciliationFindingFactory(
         server=active_service.server,
         kind=FindingKind.ORPHAN,
         remote_name=active_service.remote_name,
@@ -297,7 +301,7 @@ def test_client_of_a_service_being_provisioned_is_not_an_orphan(
     server = server_for(simulator)
     product = product_for((server, "office"))
     panel.create_client(network_name="office", name="vpn-in-flight")
-    Service.objects.create(
+    ServiceFactory(
         customer=customer,
         product=product,
         server=server,

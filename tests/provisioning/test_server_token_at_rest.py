@@ -5,6 +5,7 @@ from django.test import override_settings
 
 from portal.core import crypto
 from provisioning.models import Server
+from tests.factories import ServerFactory
 
 TOKEN = "panel-token-4f9c2b7e1d"
 
@@ -17,7 +18,10 @@ def _raw_token_column(server: Server) -> str:
 
 @pytest.fixture
 def server(db) -> Server:
-    return Server.objects.create(name="fra", hostname="vpn-fra.example.com", api_token=TOKEN)
+    """A panel at vpn-fra.example.com on the default port over HTTPS."""
+    return ServerFactory(
+        name="fra", hostname="vpn-fra.example.com", port=None, secure=True, api_token=TOKEN
+    )
 
 
 def test_stored_token_is_ciphertext_that_decrypts_to_the_token(server):

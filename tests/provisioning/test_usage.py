@@ -19,6 +19,7 @@ from provisioning.usage import (
     usage_pull_all,
     usage_pull_server,
 )
+from tests.factories import ServiceFactory
 from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +40,7 @@ def service_on(customer):
                 "clients",
                 {"name": name, "network_name": "office", "created_days_ago": 40},
             )
-        return Service.objects.create(
+        return ServiceFactory(
             customer=customer,
             product=product,
             server=server,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from provisioning import services
 from provisioning.models import Service, ServiceAction, ServiceStatus
 from provisioning.services import runner
+from tests.factories import ServiceFactory
 from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +27,7 @@ def office(simulator, server_for, product_for):
 
 def _pending(customer, product, action=ServiceAction.CREATE, **fields) -> Service:
     now = timezone.now()
-    return Service.objects.create(
+    return ServiceFactory(
         customer=customer,
         product=product,
         pending_action=action,

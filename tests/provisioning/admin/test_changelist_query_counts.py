@@ -16,16 +16,22 @@ from provisioning.models import (
     Product,
     ReconciliationFinding,
     Server,
-    ServerGroup,
     Service,
     ServiceStatus,
+)
+from tests.factories import (
+    ModuleLogEntryFactory,
+    ProductFactory,
+    ReconciliationFindingFactory,
+    ServerFactory,
+    ServiceFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def make_rows(customer_factory) -> Callable[[str, int], None]:
+def make_rows(db) -> Callable[[str, int], None]:
     """Adds ``count`` rows of a kind, each with its own related rows (group, server, customer)."""
     created = {"n": 0}
 
@@ -35,30 +41,24 @@ def make_rows(customer_factory) -> Callable[[str, int], None]:
 
     def server() -> Server:
         n = unique()
-        group = ServerGroup.objects.create(name=f"group-{n}")
-        return Server.objects.create(
-            name=f"panel-{n}", group=group, hostname=f"p{n}.example.com", api_token="t-123"
-        )
+        return ServerFactory(group__name=f"group-{n}", hostname=f"p{n}.example.com")
 
     def product() -> Product:
         n = unique()
-        group = ServerGroup.objects.create(name=f"pgroup-{n}")
-        return Product.objects.create(
-            name=f"VPN {n}", group=group, settings={"download_mbps": n, "upload_mbps": 1}
+        return ProductFactory(
+            group__name=f"pgroup-{n}", settings={"download_mbps": n, "upload_mbps": 1}
         )
 
     def service() -> Service:
-        s = server()
-        return Service.objects.create(
-            customer=customer_factory(),
+        return ServiceFactory(
             product=product(),
-            server=s,
+            server=server(),
             remote_name=f"vpn-{unique()}",
             status=ServiceStatus.ACTIVE,
         )
 
     def log_entry() -> ModuleLogEntry:
-        return ModuleLogEntry.objects.create(
+        return ModuleLogEntryFactory(
             server=server(),
             service=service(),
             action="create",
@@ -66,11 +66,10 @@ def make_rows(customer_factory) -> Callable[[str, int], None]:
             path="client",
             request={"name": "x"},
             response={"data": {}},
-            outcome="ok",
         )
 
     def finding() -> ReconciliationFinding:
-        return ReconciliationFinding.objects.create(
+        return ReconciliationFindingFactory(
             server=server(), service=service(), kind=FindingKind.DRIFT, remote_name=f"c{unique()}"
         )
 
@@ -80,10 +79,10 @@ def make_rows(customer_factory) -> Callable[[str, int], None]:
         Service.objects.filter(pk=row.pk).update(
             status=ServiceStatus.FAILED, needs_attention=True, action_failed_at=timezone.now()
         )
-        ReconciliationFinding.objects.create(
+        ReconciliationFindingFactory(
             server=row.server, service=row, kind=FindingKind.GHOST, remote_name=row.remote_name
         )
-        ReconciliationFinding.objects.create(
+        ReconciliationFindingFactory(
             server=row.server, kind=FindingKind.ORPHAN, remote_name=f"stray-{unique()}"
         )
         return row
@@ -152,8 +151,8 @@ def test_module_log_filtered_by_service_costs_the_same_for_2_rows_as_for_20(
 
     def add(count: int) -> None:
         for _ in range(count):
-            ModuleLogEntry.objects.create(
-                server=entry.server, service=entry.service, action="usage", path="x", outcome="ok"
+            ModuleLogEntryFactory(
+                server=entry.server, service=entry.service, action="usage", path="x"
             )
 
     add(1)

@@ -10,19 +10,15 @@ from django.utils import timezone
 
 from provisioning.models import ModuleLogEntry, Service
 from provisioning.module_log import module_log_cleanup
+from tests.factories import ModuleLogEntryFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:provisioning_modulelogentry_changelist"
 
 
-def entry(**fields) -> ModuleLogEntry:
-    defaults = {"action": "create", "method": "GET", "path": "system/status", "outcome": "ok"}
-    return ModuleLogEntry.objects.create(**{**defaults, **fields})
-
-
 def test_detail_shows_request_and_response_as_escaped_json(admin_client, offline_server):
-    row = entry(
+    row = ModuleLogEntryFactory(
         server=offline_server,
         method="POST",
         path="client",
@@ -46,9 +42,9 @@ def test_detail_shows_request_and_response_as_escaped_json(admin_client, offline
 
 def test_search_finds_rows_by_path_error_and_service_client_name(admin_client, service_factory):
     service: Service = service_factory(remote_name="vpn-findme")
-    by_service = entry(service=service, path="client/vpn-findme")
-    by_error = entry(error="VPN account limit exceeded", outcome="error")
-    entry(path="network")
+    by_service = ModuleLogEntryFactory(service=service, path="client/vpn-findme")
+    by_error = ModuleLogEntryFactory(error="VPN account limit exceeded", outcome="error")
+    ModuleLogEntryFactory(path="network")
 
     def search(term: str) -> set[int]:
         response = admin_client.get(reverse(CHANGELIST), {"q": term})
@@ -59,9 +55,9 @@ def test_search_finds_rows_by_path_error_and_service_client_name(admin_client, s
 
 
 def test_filters_by_outcome_and_action(admin_client):
-    failed = entry(outcome="error", action="terminate")
-    entry(outcome="ok", action="terminate")
-    entry(outcome="error", action="create")
+    failed = ModuleLogEntryFactory(outcome="error", action="terminate")
+    ModuleLogEntryFactory(outcome="ok", action="terminate")
+    ModuleLogEntryFactory(outcome="error", action="create")
 
     response = admin_client.get(
         reverse(CHANGELIST), {"outcome__exact": "error", "action__exact": "terminate"}
@@ -78,10 +74,10 @@ def service_filter(response):
 def test_filters_by_service_without_listing_every_service(admin_client, service_factory):
     mine = service_factory(remote_name="vpn-mine")
     other = service_factory(remote_name="vpn-other")
-    failed = entry(service=mine, outcome="error")
-    entry(service=mine, outcome="ok")
-    entry(service=other, outcome="error")
-    entry(outcome="error")
+    failed = ModuleLogEntryFactory(service=mine, outcome="error")
+    ModuleLogEntryFactory(service=mine, outcome="ok")
+    ModuleLogEntryFactory(service=other, outcome="error")
+    ModuleLogEntryFactory(outcome="error")
 
     unfiltered = admin_client.get(reverse(CHANGELIST))
     response = admin_client.get(
@@ -99,7 +95,7 @@ def test_filters_by_service_without_listing_every_service(admin_client, service_
 
 
 def test_service_filter_with_a_bad_or_unknown_number_shows_nothing(admin_client, service_factory):
-    entry(service=service_factory(remote_name="vpn-1"))
+    ModuleLogEntryFactory(service=service_factory(remote_name="vpn-1"))
 
     for value, shown in (("abc", "not a service number"), ("999999", "no such service")):
         response = admin_client.get(reverse(CHANGELIST), {"service__id__exact": value})
@@ -111,8 +107,8 @@ def test_service_filter_with_a_bad_or_unknown_number_shows_nothing(admin_client,
 
 def test_service_page_links_to_all_its_panel_calls(admin_client, service_factory):
     service = service_factory(remote_name="vpn-linked")
-    rows = {entry(service=service).pk for _ in range(3)}
-    entry(service=service_factory(remote_name="vpn-unrelated"))
+    rows = {ModuleLogEntryFactory(service=service).pk for _ in range(3)}
+    ModuleLogEntryFactory(service=service_factory(remote_name="vpn-unrelated"))
 
     page = admin_client.get(reverse("admin:provisioning_service_change", args=[service.pk]))
     link = f"{reverse(CHANGELIST)}?service__id__exact={service.pk}"
@@ -123,7 +119,7 @@ def test_service_page_links_to_all_its_panel_calls(admin_client, service_factory
 
 
 def test_nobody_adds_or_deletes_log_rows_by_hand(admin_client):
-    row = entry()
+    row = ModuleLogEntryFactory()
 
     assert admin_client.get(reverse("admin:provisioning_modulelogentry_add")).status_code == 403
     delete_url = reverse("admin:provisioning_modulelogentry_delete", args=[row.pk])
@@ -134,8 +130,8 @@ def test_nobody_adds_or_deletes_log_rows_by_hand(admin_client):
 def test_cleanup_deletes_only_rows_older_than_the_retention_in_batches(settings):
     settings.MODULE_LOG_RETENTION_DAYS = 30
     now = timezone.now()
-    old = [entry(created_at=now - timedelta(days=31, minutes=i)) for i in range(5)]
-    recent = entry(created_at=now - timedelta(days=29))
+    old = [ModuleLogEntryFactory(created_at=now - timedelta(days=31, minutes=i)) for i in range(5)]
+    recent = ModuleLogEntryFactory(created_at=now - timedelta(days=29))
 
     deleted = module_log_cleanup(batch_size=2)
 
@@ -144,7 +140,7 @@ def test_cleanup_deletes_only_rows_older_than_the_retention_in_batches(settings)
 
 
 def test_cleanup_takes_an_explicit_age_and_refuses_nonsense():
-    entry(created_at=timezone.now() - timedelta(days=3))
+    ModuleLogEntryFactory(created_at=timezone.now() - timedelta(days=3))
 
     assert module_log_cleanup(older_than_days=5) == 0
     assert module_log_cleanup(older_than_days=2) == 1

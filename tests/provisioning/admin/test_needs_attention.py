@@ -13,6 +13,7 @@ from provisioning.models import (
     ServiceAction,
     ServiceStatus,
 )
+from tests.factories import ReconciliationFindingFactory
 from vpnpanel import PanelClient, PanelNotFound
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +43,10 @@ def test_lists_everything_that_needs_an_admin_and_nothing_else(
     )
     healthy = service_factory(status=ServiceStatus.ACTIVE, remote_name="vpn-healthy")
     queued = service_factory(pending_action=ServiceAction.CREATE)
-    finding = ReconciliationFinding.objects.create(
+    finding = ReconciliationFindingFactory(
         server=offline_server, kind=FindingKind.ORPHAN, remote_name="vpn-orphan"
     )
-    ReconciliationFinding.objects.create(
+    ReconciliationFindingFactory(
         server=offline_server,
         kind=FindingKind.GHOST,
         remote_name="vpn-gone",
@@ -79,7 +80,7 @@ def test_delete_orphan_asks_first_then_deletes_the_client_on_the_panel(
 ):
     server = server_for(simulator)
     simulator.knob("POST", "clients", {"name": "vpn-orphan", "network_name": "office"})
-    finding = ReconciliationFinding.objects.create(
+    finding = ReconciliationFindingFactory(
         server=server, kind=FindingKind.ORPHAN, remote_name="vpn-orphan"
     )
     panel = PanelClient(simulator.url, simulator.token)
@@ -99,7 +100,7 @@ def test_delete_orphan_asks_first_then_deletes_the_client_on_the_panel(
 
 
 def test_delete_orphan_refusal_is_a_message(admin_client, offline_server):
-    ghost = ReconciliationFinding.objects.create(
+    ghost = ReconciliationFindingFactory(
         server=offline_server, kind=FindingKind.GHOST, remote_name="vpn-ghost"
     )
 
@@ -109,7 +110,7 @@ def test_delete_orphan_refusal_is_a_message(admin_client, offline_server):
 
 
 def test_delete_orphan_needs_the_csrf_token(csrf_admin_client, offline_server):
-    finding = ReconciliationFinding.objects.create(
+    finding = ReconciliationFindingFactory(
         server=offline_server, kind=FindingKind.ORPHAN, remote_name="vpn-orphan"
     )
 
@@ -119,10 +120,10 @@ def test_delete_orphan_needs_the_csrf_token(csrf_admin_client, offline_server):
 
 
 def test_findings_are_read_only_and_filter_by_state(admin_client, offline_server):
-    open_one = ReconciliationFinding.objects.create(
+    open_one = ReconciliationFindingFactory(
         server=offline_server, kind=FindingKind.DRIFT, remote_name="vpn-a"
     )
-    ReconciliationFinding.objects.create(
+    ReconciliationFindingFactory(
         server=offline_server,
         kind=FindingKind.DRIFT,
         remote_name="vpn-b",

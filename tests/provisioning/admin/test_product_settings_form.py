@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from provisioning.models import Product
+from tests.factories import ProductFactory
 from tests.provisioning.admin.html_forms import form_data
 
 pytestmark = pytest.mark.django_db
@@ -100,10 +101,8 @@ def test_an_invalid_instruction_link_shows_on_its_field(admin_client, server_gro
     assert "form-row errors field-instruction_url" in response.content.decode()
 
 
-def test_licence_key_is_write_only_blank_keeps_it_and_clear_removes_it(admin_client, server_group):
-    product = Product.objects.create(
-        name="Licensed", group=server_group, settings={}, license_key="LIC-secret-key-42"
-    )
+def test_licence_key_is_write_only_blank_keeps_it_and_clear_removes_it(admin_client):
+    product = ProductFactory(name="Licensed", license_key="LIC-secret-key-42")
 
     html = admin_client.get(change_url(product)).content.decode()
     assert "LIC-secret-key-42" not in html
@@ -120,10 +119,8 @@ def test_licence_key_is_write_only_blank_keeps_it_and_clear_removes_it(admin_cli
     assert product.license_key == ""
 
 
-def test_changelist_summarises_settings_without_showing_json(admin_client, server_group):
-    Product.objects.create(
-        name="Capped", group=server_group, settings={"download_mbps": 100, "upload_mbps": 0}
-    )
+def test_changelist_summarises_settings_without_showing_json(admin_client):
+    ProductFactory(name="Capped", settings={"download_mbps": 100, "upload_mbps": 0})
 
     html = admin_client.get(reverse("admin:provisioning_product_changelist")).content.decode()
 

@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from provisioning.admin.server_admin import ADDRESS_CHANGED_MESSAGE
 from provisioning.models import Server
+from tests.factories import ServerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,9 @@ STORED = {
 
 
 @pytest.fixture
-def server(server_group) -> Server:
-    return Server.objects.create(
+def server(db) -> Server:
+    return ServerFactory(
         name="fra",
-        group=server_group,
         hostname="vpn-fra.example.com",
         port=8098,
         secure=True,

@@ -9,14 +9,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from provisioning.models import (
-    ModuleLogEntry,
-    Product,
-    Service,
-    ServiceAction,
-    ServiceEvent,
-    ServiceStatus,
-)
+from provisioning.models import Service, ServiceAction, ServiceEvent, ServiceStatus
+from tests.factories import ModuleLogEntryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,10 +92,8 @@ def test_a_refused_action_is_shown_as_an_error_message(admin_client, service_fac
     assert not ServiceEvent.objects.exists()
 
 
-def test_change_package_needs_a_product_and_queues_the_move(
-    admin_client, active_service, server_group
-):
-    bigger = Product.objects.create(name="VPN 500", group=server_group, settings={})
+def test_change_package_needs_a_product_and_queues_the_move(admin_client, active_service):
+    bigger = ProductFactory(name="VPN 500")
     url = action_url(active_service, ServiceAction.CHANGE_PACKAGE)
 
     page = admin_client.get(url).content.decode()
@@ -173,30 +165,27 @@ def test_unknown_action_is_404(admin_client, active_service):
 
 
 def test_create_by_hand_queues_a_pending_service_with_an_event(
-    admin_client, customer_factory, plain_product, admin_user
+    admin_client, customer, product, admin_user
 ):
-    customer = customer_factory()
     add_url = reverse("admin:provisioning_service_add")
     assert "Create a service by hand" in admin_client.get(add_url).content.decode()
 
-    form = {"customer": customer.pk, "product": plain_product.pk, "request_key": uuid.uuid4()}
+    form = {"customer": customer.pk, "product": product.pk, "request_key": uuid.uuid4()}
     response = admin_client.post(add_url, form)
 
     service = Service.objects.get()
     assert response.status_code == 302
     assert response["Location"] == change_url(service)
-    assert (service.customer, service.product) == (customer, plain_product)
+    assert (service.customer, service.product) == (customer, product)
     assert (service.status, service.pending_action) == (ServiceStatus.PENDING, "create")
     event = ServiceEvent.objects.get(service=service)
     assert (event.action, event.actor) == ("created", admin_user)
 
 
-def test_create_by_hand_submitted_twice_creates_one_service(
-    admin_client, customer_factory, plain_product
-):
+def test_create_by_hand_submitted_twice_creates_one_service(admin_client, customer, product):
     form = {
-        "customer": customer_factory().pk,
-        "product": plain_product.pk,
+        "customer": customer.pk,
+        "product": product.pk,
         "request_key": uuid.uuid4(),
     }
 
@@ -208,10 +197,8 @@ def test_create_by_hand_submitted_twice_creates_one_service(
     assert ServiceEvent.objects.filter(service=service, action="created").count() == 1
 
 
-def test_create_by_hand_without_a_customer_shows_the_form_again(admin_client, plain_product):
-    response = admin_client.post(
-        reverse("admin:provisioning_service_add"), {"product": plain_product.pk}
-    )
+def test_create_by_hand_without_a_customer_shows_the_form_again(admin_client, product):
+    response = admin_client.post(reverse("admin:provisioning_service_add"), {"product": product.pk})
 
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
@@ -235,7 +222,7 @@ def test_change_page_shows_state_events_and_escaped_module_log(admin_client, act
         needs_attention=True, attention_reason="Orphan client 'vpn-x' may exist"
     )
     ServiceEvent.objects.create(service=active_service, action="provisioned", to_status="active")
-    ModuleLogEntry.objects.create(
+    ModuleLogEntryFactory(
         server=active_service.server,
         service=active_service,
         action="create",
@@ -263,9 +250,9 @@ def test_change_page_shows_state_events_and_escaped_module_log(admin_client, act
 
 
 def test_changelist_searches_by_remote_name_and_customer_email(
-    admin_client, active_service, service_factory
+    admin_client, active_service, service_factory, other_customer
 ):
-    other = service_factory(remote_name="vpn-other")
+    other = service_factory(customer=other_customer, remote_name="vpn-other")
     url = reverse("admin:provisioning_service_changelist")
 
     by_name = admin_client.get(url, {"q": "vpn-1-1"}).context["cl"].result_list

@@ -4,22 +4,21 @@ the error shown at once; the background task retries the same error instead."""
 import pytest
 
 from provisioning import tasks
-from provisioning.models import Product, Service, ServiceStatus, UsageSnapshot
+from provisioning.models import Service, ServiceStatus, UsageSnapshot
 from provisioning.usage import bytes_to_gb
+from tests.factories import ProductFactory
 from vpnpanel import PanelClient
 
 pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture
-def metered_service(simulator, server_for, server_group, service_factory):
+def metered_service(simulator, server_for, service_factory):
     server = server_for(simulator)
     client = PanelClient(simulator.url, simulator.token).create_client(
         network_name="office", name="metered_1"
     )
-    product = Product.objects.create(
-        name="Metered", group=server_group, settings={"metric_download": True}
-    )
+    product = ProductFactory(name="Metered", settings={"metric_download": True})
     return service_factory(
         product=product,
         server=server,

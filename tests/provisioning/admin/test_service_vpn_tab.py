@@ -2,26 +2,24 @@
 bandwidth, inline errors when the panel is down, and the licence errorbox hook."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
 from licensing.status import cache_key, record_licence_check
 from provisioning import live
-from provisioning.models import Product, ServiceStatus
+from provisioning.models import ServiceStatus
+from tests.factories import ProductFactory, UserFactory
 from vpnpanel import PanelClient
 
 
 @pytest.fixture
-def lab_service(simulator, server_for, server_group, service_factory):
+def lab_service(simulator, server_for, service_factory):
     """A client on the lab network: WireGuard and AmneziaWG on, OpenVPN and IKEv2 off."""
     server = server_for(simulator)
     panel = PanelClient(simulator.url, simulator.token)
     client = panel.create_client(network_name="lab", name="tab_1")
     panel.update_client(client.name, b_download=50, b_upload=0)
-    product = Product.objects.create(
-        name="Tab", group=server_group, settings={"download_mbps": 100, "upload_mbps": 0}
-    )
+    product = ProductFactory(name="Tab", settings={"download_mbps": 100, "upload_mbps": 0})
     yield service_factory(
         product=product,
         server=server,
@@ -130,7 +128,7 @@ def test_connection_status_json_panel_down(admin_client, lab_service, simulator)
 
 
 def test_connection_status_json_refuses_non_staff(lab_service):
-    user = get_user_model().objects.create_user("plain", "plain@example.com", "pw-plain-123")
+    user = UserFactory(username="plain")
     client = Client()
     client.force_login(user)
 

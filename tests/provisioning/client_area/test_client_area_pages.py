@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from portal.accounts.models import Customer
-from provisioning.models import Server, Service
+from provisioning.models import Service
+from tests.factories import ServerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +20,7 @@ SERVICE_URLS = [
 
 @pytest.mark.parametrize("url", SERVICE_URLS)
 def test_another_customers_service_is_404(other_client, service_factory, url):
-    service = service_factory()
+    service = service_factory(status="active")
 
     assert other_client.get(url.format(pk=service.pk)).status_code == 404
 
@@ -33,7 +32,7 @@ def test_a_missing_service_is_404(owner_client, url):
 
 @pytest.mark.parametrize("url", ["/services/", *SERVICE_URLS])
 def test_anonymous_is_sent_to_login(client, service_factory, url):
-    service = service_factory()
+    service = service_factory(status="active")
 
     response = client.get(url.format(pk=service.pk))
 
@@ -42,8 +41,8 @@ def test_anonymous_is_sent_to_login(client, service_factory, url):
 
 
 def test_my_services_lists_only_my_own(other_client, service_factory, other_customer):
-    mine = service_factory(remote_name="alice-vpn")
-    service_factory(customer=other_customer, remote_name="mallory-vpn")
+    mine = service_factory(status="active", remote_name="alice-vpn")
+    service_factory(status="active", customer=other_customer, remote_name="mallory-vpn")
 
     page = other_client.get("/services/").content.decode()
 
@@ -84,11 +83,11 @@ def test_my_services_queries_do_not_grow_with_services(owner_client, service_fac
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(2):
-        service_factory()
+        service_factory(status="active")
     with CaptureQueriesContext(connection) as two:
         owner_client.get("/services/")
     for _ in range(18):
-        service_factory()
+        service_factory(status="active")
     with CaptureQueriesContext(connection) as twenty:
         page = owner_client.get("/services/")
 
@@ -109,7 +108,9 @@ def test_service_page_makes_a_fixed_number_of_queries(
 
 def test_panel_strings_are_escaped(owner_client, service_factory, product_for):
     product = product_for(name="<script>alert('p')</script>")
-    service = service_factory(product=product, remote_name="<script>alert(1)</script>")
+    service = service_factory(
+        status="active", product=product, remote_name="<script>alert(1)</script>"
+    )
 
     for url in ("/services/", f"/services/{service.pk}/", f"/services/{service.pk}/traffic/"):
         page = owner_client.get(url).content.decode()
@@ -168,7 +169,7 @@ def test_status_json(owner_client, service_factory, status, label, done):
 
 
 def test_status_json_refuses_post(owner_client, service_factory):
-    service = service_factory()
+    service = service_factory(status="active")
 
     assert owner_client.post(f"/services/{service.pk}/status.json").status_code == 405
 
@@ -184,13 +185,8 @@ def test_setting_up_page_shows_progress_and_loads_the_poller(owner_client, servi
     assert 'id="connection-status"' not in page
 
 
-def test_active_page_has_the_connection_block_and_no_poller(
-    owner_client, service_factory, server_group
-):
-    unreachable = Server.objects.create(
-        name="gone", group=server_group, hostname="127.0.0.1", port=9, secure=False, api_token="t"
-    )
-    service = service_factory(status="active", server=unreachable, remote_name="vpn-x")
+def test_active_page_has_the_connection_block_and_no_poller(owner_client, service_factory):
+    service = service_factory(status="active", server=ServerFactory(), remote_name="vpn-x")
 
     page = owner_client.get(f"/services/{service.pk}/").content.decode()
 
@@ -239,9 +235,10 @@ def test_user_manual_button_only_with_an_instruction_url(
     owner_client, service_factory, product_for
 ):
     with_link = service_factory(
-        product=product_for(name="VPN docs", instruction_url="https://docs.example/vpn")
+        status="active",
+        product=product_for(name="VPN docs", instruction_url="https://docs.example/vpn"),
     )
-    without = service_factory()
+    without = service_factory(status="active")
 
     page = owner_client.get(f"/services/{with_link.pk}/").content.decode()
     plain = owner_client.get(f"/services/{without.pk}/").content.decode()
@@ -254,7 +251,7 @@ def test_user_manual_button_only_with_an_instruction_url(
 
 
 def test_service_facts_show_plan_bandwidth(owner_client, service_factory):
-    service = service_factory()
+    service = service_factory(status="active")
 
     page = owner_client.get(f"/services/{service.pk}/").content.decode()
 
@@ -307,15 +304,14 @@ def test_traffic_page_takes_a_past_month_and_ignores_nonsense(owner_client, prov
 
 
 def test_staff_without_a_customer_sees_no_services(admin_client, service_factory):
-    service = service_factory()
+    service = service_factory(status="active")
 
     assert admin_client.get("/services/").status_code == 200
     assert admin_client.get(f"/services/{service.pk}/").status_code == 404
 
 
-def test_customer_without_services(client):
-    user = get_user_model().objects.create_user("bob", "bob@example.com", "pw-bob-12345")
-    Customer.objects.create(user=user)
+def test_customer_without_services(client, customer_factory):
+    user = customer_factory("bob").user
     client.force_login(user)
 
     assert "You have no services yet." in client.get("/services/").content.decode()

@@ -40,7 +40,7 @@ def test_the_list_of_service_urls_is_complete():
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", _service_urls())
 def test_another_customers_service_is_404_on_every_url(name, service_factory, other_client):
-    service = service_factory(remote_name="vpn-owner")
+    service = service_factory(status="active", remote_name="vpn-owner")
     method = other_client.post if name in POST_ONLY else other_client.get
 
     response = method(_url(name, service))
@@ -52,7 +52,7 @@ def test_another_customers_service_is_404_on_every_url(name, service_factory, ot
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", _service_urls())
 def test_anonymous_visitors_are_sent_to_login_on_every_url(name, service_factory):
-    service = service_factory()
+    service = service_factory(status="active")
     anonymous = Client()
     method = anonymous.post if name in POST_ONLY else anonymous.get
 
@@ -65,7 +65,7 @@ def test_anonymous_visitors_are_sent_to_login_on_every_url(name, service_factory
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(POST_ONLY))
 def test_every_post_needs_the_csrf_token(name, service_factory, customer):
-    service = service_factory()
+    service = service_factory(status="active")
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(customer.user)
 

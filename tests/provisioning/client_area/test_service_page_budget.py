@@ -12,6 +12,7 @@ from django.utils import timezone
 from provisioning.client_area.messages import read_failed
 from provisioning.exceptions import PanelReadFailed, ReadFailure
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
+from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def service(simulator, server_for, product, customer) -> Service:
         },
     )
     simulator.knob("POST", "clients", {"name": "vpn-slow", "network_name": "every"})
-    return Service.objects.create(
+    return ServiceFactory(
         customer=customer,
         product=product,
         server=server_for(simulator),

@@ -15,6 +15,7 @@ from provisioning.client_area import api
 from provisioning.client_area.messages import RATE_LIMITED, read_failed
 from provisioning.exceptions import PanelReadFailed, ReadFailure
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
+from tests.factories import ServiceFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
@@ -28,7 +29,7 @@ def live_service(simulator, server_for, product_for, customer) -> Service:
         "POST", "clients", {"name": name, "network_name": "office", "created_days_ago": 60}
     )
     created = timezone.now() - timedelta(days=60)
-    service = Service.objects.create(
+    service = ServiceFactory(
         customer=customer,
         product=product_for((server, "office")),
         server=server,
@@ -180,8 +181,8 @@ def test_anonymous_is_sent_to_login(client: Client, live_service):
     assert "/login/" in response["Location"]
 
 
-def test_a_service_not_provisioned_is_a_409(owner_client, customer, product):
-    service = Service.objects.create(customer=customer, product=product, status="pending")
+def test_a_service_not_provisioned_is_a_409(owner_client, service_factory):
+    service = service_factory(status="pending")
     month = previous_month()
 
     response = owner_client.get(traffic_url(service, year=month.year, month=month.month))

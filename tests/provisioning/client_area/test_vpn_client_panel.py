@@ -11,6 +11,7 @@ from provisioning.client_area import views
 from provisioning.client_area.messages import read_failed
 from provisioning.exceptions import PanelReadFailed, ReadFailure
 from provisioning.models import ModuleLogEntry, Service, ServiceStatus
+from tests.factories import ServiceFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
@@ -39,7 +40,7 @@ def on_panel(simulator, server, product, customer):
     def make(network="office", *, owner=None, status=ServiceStatus.ACTIVE, **client) -> Service:
         name = f"vpn-card-{next(counter)}"
         simulator.knob("POST", "clients", {"name": name, "network_name": network, **client})
-        return Service.objects.create(
+        return ServiceFactory(
             customer=owner or customer,
             product=product,
             server=server,
@@ -166,7 +167,7 @@ def test_no_panel_blocks_when_not_provisioned(owner_client, on_panel, simulator,
 def test_active_service_without_a_client_name_shows_no_panel_blocks(
     owner_client, service_factory, server
 ):
-    service = service_factory(server=server, remote_name="")
+    service = service_factory(status="active", server=server, remote_name="")
 
     assert 'id="vpn-client"' not in page(owner_client, service)
 
