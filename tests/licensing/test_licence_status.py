@@ -18,15 +18,14 @@ from licensing.status import (
     licence_status_row,
     record_licence_check,
 )
-from provisioning.models import Product, ServerGroup
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def product():
-    group = ServerGroup.objects.create(name="Licence group")
-    product = Product.objects.create(name="Licensed", group=group, settings={})
+def product(db):
+    product = ProductFactory(name="Licensed")
     yield product
     cache.delete(cache_key(product.pk))
 

@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 
 from portal.celery import app as celery_app
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,8 +13,8 @@ SERVICE_NAMES = (b"sqlite", b"postgresql", b"Cache", b"Transport", b"redis", b"f
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("ops", is_staff=True))
+def staff_client(client):
+    client.force_login(UserFactory(username="ops", is_staff=True))
     return client
 
 
@@ -41,8 +42,8 @@ def test_public_healthz_says_only_failing_when_a_service_is_down(client, broker_
     assert response.json() == {"status": "error"}
 
 
-def test_a_signed_in_customer_gets_the_public_answer(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("customer"))
+def test_a_signed_in_customer_gets_the_public_answer(client):
+    client.force_login(UserFactory(username="customer"))
 
     assert client.get("/healthz").json() == {"status": "ok"}
 

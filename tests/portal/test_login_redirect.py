@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "right-horse-battery-9"
@@ -9,13 +11,14 @@ OFF_SITE = "https://evil.example/"
 
 
 @pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user("ops", password=PASSWORD, is_staff=True)
+def staff(db):
+    """Staff but not a superuser (here in place of the cast's ``staff``): ``is_staff`` is enough."""
+    return UserFactory(username="ops", password=PASSWORD, is_staff=True)
 
 
 @pytest.fixture
-def customer_user(django_user_model):
-    return django_user_model.objects.create_user("carol", password=PASSWORD)
+def customer_user(db):
+    return UserFactory(username="carol", password=PASSWORD)
 
 
 def sign_in(client, username: str, next_url: str | None = None):

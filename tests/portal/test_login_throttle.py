@@ -17,7 +17,6 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AbstractUser
 from django.db import connections
@@ -26,6 +25,7 @@ from django.test import Client, RequestFactory
 
 from portal.accounts.throttle import LoginThrottle, client_address
 from portal.core import ratelimit
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +62,7 @@ def new_address() -> Callable[[], str]:
 @pytest.fixture
 def user_factory() -> Callable[..., AbstractUser]:
     def make(**fields) -> AbstractUser:
-        username = f"user-{uuid.uuid4().hex[:12]}"
-        return get_user_model().objects.create_user(username, password=PASSWORD, **fields)
+        return UserFactory(username=f"user-{uuid.uuid4().hex[:12]}", password=PASSWORD, **fields)
 
     return make
 
