@@ -10,12 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connections
-from django.utils import timezone
 
-from portal.accounts.models import Customer
-from provisioning.models import Product, Server, ServerGroup, Service, ServiceStatus
+from provisioning.models import Product, Server, Service
+from tests.factories import TEST_PASSWORD, ServiceFactory, StaffFactory
 from tests.services import service_unavailable
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -78,66 +76,35 @@ def private_cache(private_cache):
     """Every browser test under the shared fixture's private cache keys (tests/conftest.py)."""
 
 
-def password_for(username: str) -> str:
-    return f"pw-{username}-12345"
-
-
 def log_in(page, username: str) -> None:
-    """Sign in as the customer ``username`` (made by ``customer_factory``)."""
+    """Sign in as the customer ``username`` (made by ``customer_factory(username)``)."""
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", password_for(username))
+    page.fill("#id_password", TEST_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/services/")
 
 
 def admin_log_in(page, path: str) -> None:
-    """Open the admin ``path`` as a new superuser ``boss``."""
-    get_user_model().objects.create_superuser("boss", "boss@example.com", password_for("boss"))
+    """Open the admin ``path`` as a new staff superuser."""
+    staff = StaffFactory()
     page.goto(path)
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", password_for("boss"))
+    page.fill("#id_username", staff.username)
+    page.fill("#id_password", TEST_PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(f"**{path}")
 
 
 @pytest.fixture
-def customer_factory() -> Callable[[str], Customer]:
-    def make(username: str) -> Customer:
-        user = get_user_model().objects.create_user(
-            username, f"{username}@example.com", password_for(username)
-        )
-        return Customer.objects.create(user=user)
-
-    return make
-
-
-@pytest.fixture
-def panel_server(simulator) -> Server:
+def panel_server(simulator, server_for) -> Server:
     """The simulator as a Server of group ``Europe``."""
-    port = int(simulator.url.rsplit(":", 1)[1])
-    return Server.objects.create(
-        name=f"panel-{port}",
-        group=ServerGroup.objects.create(name="Europe"),
-        hostname="127.0.0.1",
-        port=port,
-        secure=False,
-        api_token=simulator.token,
-    )
+    return server_for(simulator)
 
 
 @pytest.fixture
-def panel_product(panel_server) -> Product:
+def panel_product(panel_server, product_for) -> Product:
     """Product ``VPN 100`` (100/50 Mbit/s) deployed to the simulator's office network."""
-    return Product.objects.create(
-        name="VPN 100",
-        group=panel_server.group,
-        settings={
-            "deploy_targets": [{"server_id": panel_server.pk, "network": "office"}],
-            "download_mbps": 100,
-            "upload_mbps": 50,
-        },
-    )
+    return product_for((panel_server, "office"), name="VPN 100", download_mbps=100, upload_mbps=50)
 
 
 @pytest.fixture
@@ -154,16 +121,13 @@ def panel_service_factory(
             "clients",
             {"name": name, "network_name": network, "created_days_ago": created_days_ago},
         )
-        now = timezone.now()
-        return Service.objects.create(
+        return ServiceFactory(
+            on_panel=True,
             customer=customer_factory(username),
             product=panel_product,
             server=panel_server,
             network=network,
             remote_name=name,
-            status=ServiceStatus.ACTIVE,
-            create_posted_at=now,
-            activated_at=now,
         )
 
     return make

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from provisioning.models import ModuleLogEntry, Server, Service
+from provisioning.models import Service
 from provisioning.product_settings import DEFAULT_NAME_RULE
 from tests.e2e.conftest import _screenshot_path, admin_log_in
+from tests.factories import ModuleLogEntryFactory, ServerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,8 +89,11 @@ def _assert_beside_its_text(label) -> None:
 
 def test_module_log_changelist_shows_every_column_at_1400px(browser_page, panel_service_factory):
     service: Service = panel_service_factory("frank")
-    far_server = Server.objects.create(
-        name="de-fra-01.vpn.example.net", hostname="de-fra-01.vpn.example.net", port=8443
+    far_server = ServerFactory(
+        name="de-fra-01.vpn.example.net",
+        hostname="de-fra-01.vpn.example.net",
+        port=8443,
+        secure=True,
     )
     now = timezone.now()
     rows = [
@@ -100,7 +104,7 @@ def test_module_log_changelist_shows_every_column_at_1400px(browser_page, panel_
          "Service Unavailable"),
     ]  # fmt: skip
     for minutes, (server, action, method, path, status, outcome, error) in enumerate(rows):
-        ModuleLogEntry.objects.create(
+        ModuleLogEntryFactory(
             server=server,
             service=service,
             action=action,

@@ -9,8 +9,8 @@ import pytest
 from provisioning import services
 from provisioning.models import Service, ServiceStatus
 from provisioning.services import ProvisioningRetry
-from tests.e2e.conftest import _screenshot_path, log_in, password_for
-from tests.factories import order_service
+from tests.e2e.conftest import _screenshot_path, log_in
+from tests.factories import TEST_PASSWORD, order_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,7 +58,7 @@ def test_progress_moves_in_place_and_the_active_page_is_swapped_in_without_a_rel
     page.goto("/services/")
     assert page.url.endswith("/accounts/login/?next=/services/")
     page.fill("#id_username", "carol")
-    page.fill("#id_password", password_for("carol"))
+    page.fill("#id_password", TEST_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/services/")
     page.click("text=VPN 100")
