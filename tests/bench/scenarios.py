@@ -70,31 +70,20 @@ def _timed(operation: Callable[[], object]) -> float:
 
 
 def _customer():
-    from django.contrib.auth import get_user_model
+    from tests.factories import CustomerFactory  # Django is set up by now
 
-    from portal.accounts.models import Customer
-
-    n = next(_names)
-    user = get_user_model().objects.create_user(f"bench{n}", f"bench{n}@example.com", "pw-bench-1")
-    return Customer.objects.create(user=user)
+    return CustomerFactory(user__username=f"bench{next(_names)}")
 
 
 def _product(simulator):
     """A product deploying to the simulator's office network, on a server row of its own."""
-    from provisioning.models import Product, Server, ServerGroup
+    from tests.factories import ProductFactory, ServerFactory, ServerGroupFactory
 
     n = next(_names)
-    group = ServerGroup.objects.create(name=f"Bench {n}")
-    server = Server.objects.create(
-        name=f"bench-panel-{n}",
-        group=group,
-        hostname="127.0.0.1",
-        port=simulator.port,
-        secure=False,
-        api_token=simulator.token,
-    )
+    group = ServerGroupFactory(name=f"Bench {n}")
+    server = ServerFactory.for_simulator(simulator, name=f"bench-panel-{n}", group=group)
     targets = [{"server_id": server.pk, "network": "office"}]
-    return Product.objects.create(
+    return ProductFactory(
         name=f"VPN {n}", group=group, settings={"deploy_targets": targets, "download_mbps": 100}
     )
 
@@ -103,12 +92,13 @@ def _live_service(simulator, customer, product):
     """An active service whose client exists, online, on the simulator's panel."""
     from django.utils import timezone
 
-    from provisioning.models import Service, ServiceStatus
+    from provisioning.models import ServiceStatus
+    from tests.factories import ServiceFactory
 
     name = f"vpn-bench-{next(_names)}"
     simulator.knob("POST", "clients", {"name": name, "network_name": "office"})
     simulator.knob("POST", f"clients/{name}/session", {"online": True, "protocol": "wireguard"})
-    return Service.objects.create(
+    return ServiceFactory(
         customer=customer,
         product=product,
         server_id=product.settings["deploy_targets"][0]["server_id"],
@@ -161,7 +151,7 @@ def connection_json(simulator, sizes: Sizes) -> dict[str, Any]:
     from django.db import connection
     from django.urls import reverse
 
-    from provisioning import api
+    from provisioning.client_area import api
 
     product = _product(simulator)
     viewers = []
