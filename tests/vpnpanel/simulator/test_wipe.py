@@ -117,7 +117,7 @@ def test_dice_after_a_wipe_roll_as_on_a_freshly_started_simulator(simulator_fact
 
 
 def test_a_call_hanging_across_a_wipe_is_dropped_and_not_applied(simulator):
-    simulator.knob("POST", "faults", {"timeout_rate": 1, "hang_seconds": 1})
+    simulator.knob("POST", "faults", {"timeout_rate": 1, "hang_seconds": 1.5})
     outcome: list[BaseException | requests.Response] = []
 
     def create() -> None:
@@ -128,7 +128,7 @@ def test_a_call_hanging_across_a_wipe_is_dropped_and_not_applied(simulator):
 
     hanging = threading.Thread(target=create)
     hanging.start()
-    time.sleep(0.3)
+    time.sleep(0.5)
     simulator.knob("POST", "wipe")
     hanging.join()
 
