@@ -53,7 +53,8 @@ def service_run_pending_action(*, service_id: int) -> None:
         logger.warning("Service %s: lease lost mid-run; the other worker carries on", service_id)
     except PanelError as exc:
         if not exc.transient:
-            park(claimed, str(exc))
+            # E.g. a POST answered 200 with garbage: it may have created the client all the same.
+            park(claimed, str(exc), attention=maybe_created_warning(claimed.service))
         else:
             _retry_later(claimed, str(exc), retry_after=exc.retry_after)
     except PlacementDeferred as exc:
