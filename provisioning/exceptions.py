@@ -32,9 +32,16 @@ class ActionInProgress(ActionRefused):
 
 
 class NotOnPanel(ProvisioningError):
-    """The service has no client on a panel (yet, or any more): there is nothing to ask about."""
+    """The service has no client on a panel (yet, or any more): there is nothing to ask about.
+
+    ``status`` is the service's, so each audience can say why (not set up yet, terminated, …).
+    """
 
     default_message = "This service is not set up yet."
+
+    def __init__(self, message: str = "", *, status: str = "") -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CredentialsWithheld(NotOnPanel):

@@ -73,7 +73,7 @@ def service_connection_status(service: Service) -> ConnectionStatus:
     cannot be asked (its ``failure`` says why, for each audience's words).
     """
     if not service.is_on_panel:
-        raise NotOnPanel()
+        raise NotOnPanel(status=service.status)
     snapshot = _online_snapshot(service.server)
     now = timezone.now()
     sessions = [

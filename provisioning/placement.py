@@ -34,7 +34,9 @@ class PlacementReport:
         self.reasons.append(f"{server.name} → {network or '(panel decides)'}: {reason}")
 
     def summary(self) -> str:
-        return "; ".join(self.reasons) or "the product ticks no pair on an enabled server"
+        """The reasons as one clause (no closing period: callers end the sentence)."""
+        reasons = "; ".join(reason.rstrip(".") for reason in self.reasons)
+        return reasons or "the product ticks no pair on an enabled server"
 
 
 def accounts_taken(server: Server, *, excluding_service_id: int | None = None) -> int:

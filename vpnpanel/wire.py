@@ -277,9 +277,11 @@ def _not_json(
     kind = "an HTML page" if "<html" in text[:500].lower() else "a non-JSON answer"
     snippet = ctx.clean(text, SNIPPET_LENGTH) or "empty body"
     hint = " Check that the host and port point at the panel's API." if http_status == 404 else ""
+    # A success status with a body that is not JSON is a panel (or a proxy) briefly broken, not a
+    # refusal: worth asking again, like a 5xx. A 4xx page (wrong host or port) is not.
     return PanelBadResponse(
         f"{ctx.subject} answered {ctx.call} with {kind} (HTTP {http_status}): {snippet!r}.{hint}",
-        transient=_transient(http_status),
+        transient=_transient(http_status) or _is_success(http_status),
         retry_after=retry_after,
         **ctx.error_kwargs(http_status),
     )

@@ -102,7 +102,7 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
 
 def _month_traffic(service: Service, year: int, month: int, *, today: date) -> list[TrafficDay]:
     if not service.is_on_panel:
-        raise NotOnPanel()
+        raise NotOnPanel(status=service.status)
     if (year, month) > (today.year, today.month):
         return []
     return panel_reads.service_traffic(service, year, month)

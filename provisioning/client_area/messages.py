@@ -7,6 +7,7 @@ technical): they get what happened and what to do, in words that fit where they 
 from __future__ import annotations
 
 from provisioning.exceptions import (
+    CredentialsWithheld,
     NotOnPanel,
     PanelReadFailed,
     ProtocolDisabled,
@@ -30,6 +31,14 @@ WHAT_TO_DO: dict[str, str] = {
     "again in a minute.",
 }
 TOO_SLOW_TO_DO = "Please reload the page to try again."
+# Why a service has no VPN account to show, by its status (suspended: CredentialsWithheld).
+NOT_ON_PANEL: dict[str, str] = {
+    "pending": "This service is not set up yet.",
+    "provisioning": "This service is not set up yet.",
+    "failed": "This service could not be set up, so it has no VPN account. Our staff will look "
+    "into it.",
+    "terminated": "This service has been terminated; its VPN account no longer exists.",
+}
 RATE_LIMITED = "Too many requests. Please wait a moment and try again."
 
 
@@ -47,6 +56,8 @@ def customer_message(error: ProvisioningError, *, place: str) -> str:
     """Any provisioning error the client area meets, in the customer's words."""
     if isinstance(error, PanelReadFailed):
         return read_failed(error, place=place)
-    if isinstance(error, NotOnPanel | ProtocolDisabled):
+    if isinstance(error, CredentialsWithheld | ProtocolDisabled):
         return error.message
+    if isinstance(error, NotOnPanel):
+        return NOT_ON_PANEL.get(error.status, error.message)
     return "Something went wrong. Please try again in a minute."

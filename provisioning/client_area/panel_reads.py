@@ -324,7 +324,7 @@ def _config_qr(panel: PanelClient, protocol: Protocol, name: str) -> str:
 
 def _require_credentials(service: Service) -> None:
     if not service.is_on_panel:
-        raise NotOnPanel()
+        raise NotOnPanel(status=service.status)
     if service.credentials_withheld:
         raise CredentialsWithheld()
 
@@ -366,7 +366,7 @@ def service_traffic(service: Service, year: int, month: int) -> list[TrafficDay]
     """Per-day traffic of the service's client in one month. Raises NotOnPanel or
     PanelReadFailed."""
     if not service.is_on_panel:
-        raise NotOnPanel()
+        raise NotOnPanel(status=service.status)
     panel = _panel(service, "traffic")
     try:
         return _ask(lambda: panel.traffic(service.remote_name, year, month), "the traffic")

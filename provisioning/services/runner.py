@@ -53,17 +53,22 @@ def service_run_pending_action(*, service_id: int) -> None:
         logger.warning("Service %s: lease lost mid-run; the other worker carries on", service_id)
     except PanelError as exc:
         if not exc.transient:
-            # E.g. a POST answered 200 with garbage: it may have created the client all the same.
-            park(claimed, str(exc), attention=maybe_created_warning(claimed.service))
+            _give_up(claimed, str(exc))
         else:
             _retry_later(claimed, str(exc), retry_after=exc.retry_after)
     except PlacementDeferred as exc:
         _retry_later(claimed, exc.message)
     except ProvisioningError as exc:
-        park(claimed, exc.message)
+        _give_up(claimed, exc.message)
     except Exception as exc:
         logger.exception("Service %s: unexpected error in %s", service_id, run.__name__)
-        park(claimed, f"Unexpected error ({type(exc).__name__}): {exc}")
+        _give_up(claimed, f"Unexpected error ({type(exc).__name__}): {exc}")
+
+
+def _give_up(claimed: Claim, reason: str) -> None:
+    """Park the action; a create whose POST may have reached the panel is flagged for an admin
+    (the client may exist all the same, uncapped and uncounted)."""
+    park(claimed, reason, attention=maybe_created_warning(claimed.service))
 
 
 def _retry_later(claimed: Claim, error: str, *, retry_after: float | None = None) -> None:

@@ -37,7 +37,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 import portal.core.queue
-from provisioning import services
 from provisioning.models import ModuleLogEntry, Product, Service, ServiceAction, ServiceStatus
 from tests.factories import (
     TEST_PASSWORD,
@@ -302,15 +301,15 @@ def test_worker_killed_mid_create_ends_with_one_client_adopted_by_the_next_worke
 # 2. Garbage, an HTML 502, a hang and a 429 from the panel during a worker run (class 8) -----------
 
 PANEL_FAULTS = {
-    # A 200 whose body is not JSON is not a panel answering: the panel client classes it as
-    # permanent (only 5xx and 429 are transient), so placement finds no usable panel and the
-    # create fails at once, before any POST, with the answer quoted.
+    # A 200 whose body is not JSON, for good: a panel (or proxy) briefly broken is transient,
+    # so each run retries the read in-process, defers, and the worker retries the run with
+    # backoff until the budget is spent; the answer is quoted.
     "garbage": (
-        {"garbage_next": 1},
+        {"garbage_next": 1000},
         ServiceStatus.FAILED,
-        1,
-        ["No deployable server/network", "answered GET system/status with a non-JSON answer "
-         "(HTTP 200)", "Nothing was created."],
+        3,
+        ["Gave up after 3 attempts: No deployable server yet", "answered GET system/status "
+         "with a non-JSON answer (HTTP 200)"],
     ),
     # nginx's 502 page, for good: transient, so each run retries the read in-process (3 tries),
     # defers, and the worker retries the run with backoff until the budget (2 retries) is spent.
@@ -327,7 +326,7 @@ PANEL_FAULTS = {
         ServiceStatus.FAILED,
         3,
         ["Gave up after 3 attempts: No deployable server yet",
-         f"did not answer GET system/status within {PANEL_READ_TIMEOUT}s."],
+         f"did not answer GET system/status within {PANEL_READ_TIMEOUT}s"],
     ),
     # One 429 on the POST: a clear refusal (not applied), transient; the next run posts again
     # and the service ends active with the error cleared.
@@ -374,12 +373,12 @@ def test_a_panel_fault_during_a_worker_run_ends_in_a_final_state_with_a_readable
         assert "failed POST client (HTTP 429): Too Many Requests" in refused.error
 
 
-def test_garbage_in_answer_to_the_post_fails_the_create_flagged_as_maybe_on_the_panel(
+def test_garbage_in_answer_to_the_post_is_retried_and_ends_with_one_client(
     to_worker, simulator, office_product
 ):
     """A 200 with a body that is not JSON in answer to the POST: the portal cannot know whether
-    the panel created the client, so the failed service stays on that server, is flagged for an
-    admin, and a retry adopts or creates the client."""
+    the panel created the client, so the worker's next run asks for it by name (here: the
+    garbage was the whole answer, nothing was created) and posts again — one client, active."""
     latency = 0.8  # below the standing worker's 1 s read timeout
     simulator.knob("POST", "faults", {"latency_ms": int(latency * 1000)})
     service = order_service(CustomerFactory(), office_product)
@@ -392,22 +391,20 @@ def test_garbage_in_answer_to_the_post_fails_the_create_flagged_as_maybe_on_the_
     service = wait_for_service(service, settled)
 
     assert [(c["method"], c["fault"]) for c in _api_calls(simulator, "POST")] == [
-        ("POST", "garbage")
+        ("POST", "garbage"),
+        ("POST", None),
     ]
-    assert service.status == ServiceStatus.FAILED
-    _assert_readable(service.last_error, simulator)
-    assert "answered POST client with a non-JSON answer (HTTP 200)" in service.last_error
-    assert service.create_posted_at is not None, "the POST may have been applied"
-    assert service.server == office_product.group.servers.get()
-    assert service.needs_attention
-    assert service.remote_name in service.attention_reason
-
-    simulator.knob("POST", "faults", {"latency_ms": 0})
-    services.service_retry(service=service, actor=None, reason="checked the panel")
-    service = wait_for_service(service, settled)
-
     assert service.status == ServiceStatus.ACTIVE, service.last_error
-    assert (service.needs_attention, service.attention_reason) == (False, "")
+    assert (service.action_attempts, service.needs_attention) == (2, False)
+    looked_up = [
+        c
+        for c in _api_calls(simulator)
+        if c["method"] == "GET" and c["path"].endswith(f"/client/{service.remote_name}")
+    ]
+    assert [c["status"] for c in looked_up] == [404]
+    garbage = ModuleLogEntry.objects.get(service=service, method="POST", outcome="error")
+    _assert_readable(garbage.error, simulator)
+    assert "answered POST client with a non-JSON answer (HTTP 200)" in garbage.error
     assert [c["name"] for c in _clients(simulator)] == [service.remote_name]
 
 
@@ -478,6 +475,9 @@ def test_configs_and_one_time_links_are_refused_for_a_service_that_is_over(
     assert config["Content-Type"].startswith("text/plain")
     sentence = config.content.decode()
     assert re.fullmatch(r"[A-Z][^<>\n]*\.", sentence), sentence
+    why = "has been terminated" if status == ServiceStatus.TERMINATED else "could not be set up"
+    assert why in sentence
+    assert "not set up yet" not in sentence
     assert otl.status_code == 409
     page = otl.content.decode()
     assert f'<p data-role="error">{sentence}</p>' in page

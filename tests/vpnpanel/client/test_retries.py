@@ -91,7 +91,7 @@ def test_one_time_link_is_never_retried(http, client):
         (422, failure("Wrong bandwidth (0-10000)"), PanelRejected),
         (401, failure("Not authorized"), PanelAuthError),
         (404, failure("Account not found"), PanelNotFound),
-        (200, "not json", PanelBadResponse),
+        (404, "<html>Not Found</html>", PanelBadResponse),
     ],
 )
 def test_permanent_errors_are_not_retried(http, client, sleeps, status, body, error):
@@ -103,6 +103,15 @@ def test_permanent_errors_are_not_retried(http, client, sleeps, status, body, er
 
     assert len(http.calls) == 1
     assert sleeps == []
+
+
+def test_garbage_with_a_success_status_is_asked_again(http, client, sleeps):
+    http.get(f"{API}client/x", body=b"\x00garbage")
+    http.get(f"{API}client/x", json={"result": "OK", "data": {"name": "x", "status": "enable"}})
+
+    assert client.get_client("x").name == "x"
+    assert len(http.calls) == 2
+    assert len(sleeps) == 1
 
 
 def test_tls_failure_is_not_retried(http, client):
