@@ -41,13 +41,13 @@ class ModuleLogRecorder:
             service=self.service,
             action=self.action,
             method=record.method,
-            path=record.path[:300],
+            path=_storable(record.path)[:300],
             request=_json_safe(record.request),
             response=_json_safe(record.response),
             http_status=record.status,
             duration_ms=record.duration_ms,
             outcome=CallOutcome.OK if record.outcome == "ok" else CallOutcome.ERROR,
-            error=record.error,
+            error=_storable(record.error),
             attempt=record.attempt,
             correlation_id=self.correlation_id,
         )
@@ -65,13 +65,20 @@ class ModuleLogRecorder:
 
 
 def _json_safe(value: object) -> object:
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        return _storable(value)
+    if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
+        return {_storable(str(key)): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
-    return str(value)
+    return _storable(str(value))
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text and jsonb cannot hold NUL: a garbage answer's NULs would lose its row."""
+    return text.replace("\x00", "\ufffd")
 
 
 def module_log_cleanup(*, older_than_days: int | None = None, batch_size: int = 1000) -> int:

@@ -133,11 +133,11 @@ def test_a_verb_the_state_refuses_changes_nothing():
 
 
 def test_the_same_key_for_another_order_is_refused(customer, product_for):
-    product = product_for()
-    order_service(customer, product, idempotency_key="order-line-9")
+    first = ServiceFactory(customer=customer, request_key="order-line-9")
 
     with pytest.raises(ActionRefused, match="already created another service"):
         order_service(customer, product_for(name="Other"), idempotency_key="order-line-9")
+    assert list(customer.services.all()) == [first]
 
 
 def test_asking_for_the_state_a_parked_action_would_undo_drops_it():
