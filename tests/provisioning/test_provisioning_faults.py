@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from provisioning import services, tasks
 from provisioning.models import Service, ServiceAction, ServiceStatus
+from provisioning.services import outbox
 from tests.factories import ServiceFactory, order_service
 from tests.provisioning.conftest import settled, wait_for_service
 
@@ -191,7 +192,12 @@ def test_task_message_lost_after_commit_is_provisioned_by_the_sweeper(
     assert [client.name for client in panel.clients()] == [service.remote_name]
 
 
-def test_sweeper_requeues_only_stale_unparked_unleased_actions(customer, office_product):
+def test_sweeper_requeues_only_stale_unparked_unleased_actions(
+    customer, office_product, monkeypatch
+):
+    # The messages are caught here, not sent: a worker running them would race the teardown.
+    sent: list[tuple] = []
+    monkeypatch.setattr(outbox, "enqueue_on_commit", lambda *message: sent.append(message))
     now, long_ago = timezone.now(), timezone.now() - timedelta(hours=1)
 
     def pending(due, **extra) -> Service:
@@ -212,6 +218,7 @@ def test_sweeper_requeues_only_stale_unparked_unleased_actions(customer, office_
     ]
 
     assert services.services_requeue_stale() == 1
+    assert sent == [(outbox.RUN_TASK, stale.pk)]
     stale.refresh_from_db()
     assert stale.action_due_at > long_ago
     for service in left_alone:
