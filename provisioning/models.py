@@ -235,12 +235,12 @@ class Service(models.Model):
         help_text="When the create was last sent under remote_name: from then on a client of "
         "that name on the server is this service's (a lost response), never before.",
     )
-    create_fingerprint = models.CharField(
-        max_length=64,
+    create_fingerprints = models.TextField(
         blank=True,
         editable=False,
-        help_text="SHA-256 of the VPN password sent with the last create: after a lost response, "
-        "a client of remote_name with that password is this service's, any other is not.",
+        help_text="SHA-256 of the VPN password sent with each create POST of remote_name "
+        "(space-separated): after a lost response, a client of that name with one of these "
+        "passwords is this service's, any other is not.",
     )
     request_key = models.CharField(
         max_length=100,

@@ -36,6 +36,7 @@ from django.utils import timezone
 from provisioning.exceptions import ActionRefused
 from provisioning.models import (
     LIVE_STATUSES,
+    ON_PANEL_STATUSES,
     FindingKind,
     ReconciliationFinding,
     Server,
@@ -50,8 +51,6 @@ logger = logging.getLogger(__name__)
 
 S = ServiceStatus
 K = FindingKind
-# Services that must have a client on the panel, in the status they have here.
-EXPECTED_ON_PANEL = frozenset({S.ACTIVE, S.SUSPENDED})
 FIX_RESUSPEND_QUEUED = "re-suspend queued"
 # A panel that answers these to GET client has no list endpoint (it is not in the documented API).
 NO_LIST_STATUSES = frozenset({404, 405})
@@ -164,7 +163,7 @@ def _panel_clients(
             "clients no service knows cannot be found; ghosts and drift were checked per service."
         )
         logger.info("Reconciliation of %s: no client list, asking per service", server)
-    expected = Service.objects.filter(server=server, status__in=EXPECTED_ON_PANEL).exclude(
+    expected = Service.objects.filter(server=server, status__in=ON_PANEL_STATUSES).exclude(
         remote_name=""
     )
     found = (panel.find_client(name) for name in expected.values_list("remote_name", flat=True))
@@ -234,7 +233,7 @@ def _compare(
         observations = [_orphan(server, name) for name in sorted(clients) if name not in owned]
     for service in sorted(settled, key=lambda s: s.remote_name):
         client = clients.get(service.remote_name)
-        if service.status in EXPECTED_ON_PANEL and client is None:
+        if service.status in ON_PANEL_STATUSES and client is None:
             detail = f"Service #{service.pk} is {service.status} but its client is missing."
             observations.append(_Observation(K.GHOST, service.remote_name, detail, service))
         elif service.status == S.SUSPENDED and client is not None and client.is_enabled:
@@ -262,9 +261,8 @@ def _orphan(server: Server, name: str) -> _Observation:
 
 def _settled_since(service: Service, before: _State | None) -> bool:
     """No action running now, and nothing changed while the panel was being read."""
-    in_flight = bool(service.pending_action) and not service.action_parked
     now = _State(service.status, service.pending_action, service.action_parked)
-    return not in_flight and before == now
+    return not service.action_in_flight and before == now
 
 
 def _live_owner(server: Server, name: str) -> Service | None:

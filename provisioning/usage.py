@@ -26,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from provisioning.exceptions import NotOnPanel
-from provisioning.models import Server, Service, ServiceStatus, UsageSnapshot
+from provisioning.models import ON_PANEL_STATUSES, Server, Service, UsageSnapshot
 from provisioning.panels import module_log_recorder, panel_for
 from vpnpanel import CallRecord, PanelError, RetryPolicy
 
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 # A gigabyte is 10**9 bytes (decimal GB), as panels and WHMCS usage billing report it; never 2**30.
 BYTES_PER_GB = 10**9
 GB_QUANTUM = Decimal("0.001")
-USAGE_STATUSES = frozenset({ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED})
 
 
 def bytes_to_gb(value: int) -> Decimal:
@@ -83,7 +82,7 @@ def service_usage_refresh(
 def metered_services(*, server_id: int | None = None) -> list[Service]:
     """Services whose usage is pulled: active or suspended, on a panel, product metered."""
     candidates = (
-        Service.objects.filter(status__in=USAGE_STATUSES, server__isnull=False)
+        Service.objects.filter(status__in=ON_PANEL_STATUSES, server__isnull=False)
         .exclude(remote_name="")
         .select_related("server", "product")
         .order_by("pk")

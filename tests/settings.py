@@ -7,6 +7,14 @@ import tempfile
 import uuid
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
+# Under pytest-xdist every worker (gw0, gw1, …) inherits the controller's environment: drop the
+# per-run values once, so each worker gets its own queue, cache namespace and var/ (its own Celery
+# workers, counters and SQLite file). Processes a worker starts inherit the worker's values.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER and os.environ.get("PORTAL_TEST_WORKER") != _XDIST_WORKER:
+    os.environ["PORTAL_TEST_WORKER"] = _XDIST_WORKER
+    for _name in ("CELERY_TASK_DEFAULT_QUEUE", "TEST_CACHE_KEY_PREFIX", "PORTAL_VAR_DIR"):
+        os.environ.pop(_name, None)
 # Shared with the Celery workers the tests start: their own queue, fast retries and backoff.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{uuid.uuid4().hex[:12]}")
 # Their own cache namespace too: counters (rate limits, sign-in throttling) of an earlier run on

@@ -25,6 +25,7 @@ from vpnpanel import PanelError
 
 A = ServiceAction
 ADMIN_REASON = "requested in the admin"
+NOTHING_TO_RETRY = "There is no failed action to retry on this service."
 # "Refresh now" asks the panel; a few per minute and service is plenty for a person.
 REFRESH_LIMIT = 3
 REFRESH_WINDOW = 60
@@ -112,13 +113,12 @@ class ServiceActionViews:
             return HttpResponseNotAllowed(["GET", "POST"])
         service = self._service_or_404(request, object_id)
         if request.method == "POST":
-            try:
+            if service.can_retry:
                 services.service_retry(service=service, actor=request.user, reason=ADMIN_REASON)
-            except ActionRefused as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            else:
                 self.log_change(request, service, "Retried the failed action.")
                 self.message_user(request, f"Retry queued for service {service}.", messages.SUCCESS)
+            else:
+                self.message_user(request, NOTHING_TO_RETRY, messages.ERROR)
             return redirect(self._change_url(service))
         action = service.get_pending_action_display() or "Create"
         return self._confirmation(

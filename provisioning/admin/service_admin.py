@@ -28,6 +28,7 @@ from provisioning import services
 from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
 from provisioning.admin.service_actions import ServiceActionViews, available_actions
 from provisioning.admin.service_tab import connection_status_json, vpn_tab_context
+from provisioning.exceptions import ActionRefused
 from provisioning.models import Product, Service
 from provisioning.selectors import service_events, service_metric_statistics, service_module_log
 
@@ -260,14 +261,10 @@ class ServiceAdmin(ServiceActionViews, admin.ModelAdmin):
 
     # Create by hand ----------------------------------------------------------------------------
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        if request.method not in ("GET", "POST"):
-            return HttpResponseNotAllowed(["GET", "POST"])
-        data = request.POST if request.method == "POST" else None
-        form = ServiceCreateForm(data, admin_site=self.admin_site)
-        if form.is_valid():
+    def _create(self, request: HttpRequest, form: ServiceCreateForm) -> Service | None:
+        """The service of this form; None (the error on the form) when the form, sent again
+        with other choices, already made another one."""
+        try:
             service = services.service_create(
                 customer=form.cleaned_data["customer"],
                 product=form.cleaned_data["product"],
@@ -275,10 +272,27 @@ class ServiceAdmin(ServiceActionViews, admin.ModelAdmin):
                 reason="created by hand in the admin",
                 idempotency_key=f"admin:{form.cleaned_data['request_key']}",
             )
-            self.log_addition(request, service, [{"added": {}}])
-            self.message_user(
-                request, f"Service {service} created and queued for provisioning.", messages.SUCCESS
+        except ActionRefused:
+            form.add_error(
+                None,
+                "This form was already used to create a service. Open Services → Add again to "
+                "create another one.",
             )
+            return None
+        self.log_addition(request, service, [{"added": {}}])
+        self.message_user(
+            request, f"Service {service} created and queued for provisioning.", messages.SUCCESS
+        )
+        return service
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        data = request.POST if request.method == "POST" else None
+        form = ServiceCreateForm(data, admin_site=self.admin_site)
+        if form.is_valid() and (service := self._create(request, form)) is not None:
             return redirect(self._change_url(service))
         fieldsets = [(None, {"fields": ["customer", "product", "request_key"]})]
         adminform = helpers.AdminForm(form, fieldsets, {}, model_admin=self)

@@ -4,9 +4,10 @@ The common path costs four panel calls: ``system/status`` and ``available_ip`` (
 ``POST client`` and the bandwidth ``PUT``. A foreign client is never taken over:
 
 - The name and the target are persisted before the POST, and so is the SHA-256 of the VPN
-  password sent with it (``create_fingerprint``). After a lost response, the retry asks for the
-  client by name and adopts it only if it carries that password: a client that does not was
-  there before us (our POST then answered "name in use", unapplied), so it is someone else's.
+  password sent with it (``create_fingerprints``, one per POST of that name). After a lost
+  response, the retry asks for the client by name and adopts it only if it carries one of those
+  passwords: a client that does not was there before us (our POST then answered "name in use",
+  unapplied), so it is someone else's.
 - "Name in use" on a name we never posted there is someone else's client: the next ``-1``,
   ``-2``, … name is tried, without asking the panel first.
 """
@@ -89,7 +90,7 @@ def _adopt_existing(claim: Claim) -> VpnClient | None:
     client = claim_panel(claim, service.server).find_client(service.remote_name)
     if client is None:
         return None
-    if _is_ours(client, service.create_fingerprint):
+    if _is_ours(client, _fingerprints(service)):
         return client
     if not client.password:
         raise ProvisioningError(
@@ -102,13 +103,16 @@ def _adopt_existing(claim: Claim) -> VpnClient | None:
     return None
 
 
-def _is_ours(client: VpnClient, *fingerprints: str) -> bool:
+def _is_ours(client: VpnClient, fingerprints: list[str]) -> bool:
     """Whether ``client`` carries the password one of our POSTs sent (services posted before
     fingerprints existed had their name checked free first: their name alone is proof)."""
-    known = [fingerprint for fingerprint in fingerprints if fingerprint]
-    if not known:
+    if not fingerprints:
         return True
-    return bool(client.password) and _fingerprint(client.password) in known
+    return bool(client.password) and _fingerprint(client.password) in fingerprints
+
+
+def _fingerprints(service: Service) -> list[str]:
+    return service.create_fingerprints.split()
 
 
 def _fingerprint(password: str) -> str:
@@ -166,15 +170,14 @@ def _post_client(
 
     ``posted_here_before``: an earlier run posted this name to this server, and its client was
     not there when this run looked. It may have been applied since: "name in use" then means
-    ours if the client has the password of that earlier POST.
+    ours if the client has the password of one of our POSTs of that name.
     """
     service = claim.service
     for _ in range(MAX_RENAMES):
-        earlier = service.create_fingerprint if posted_here_before else None
+        earlier = _fingerprints(service)
         password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
-        update_claimed(
-            claim, create_posted_at=timezone.now(), create_fingerprint=_fingerprint(password)
-        )
+        posted = " ".join([*earlier, _fingerprint(password)])
+        update_claimed(claim, create_posted_at=timezone.now(), create_fingerprints=posted)
         try:
             return panel.create_client(
                 network_name=network, name=service.remote_name, password=password
@@ -183,10 +186,9 @@ def _post_client(
             if exc.api_message != NAME_IN_USE:
                 update_claimed(claim, create_posted_at=None)
                 raise
-            if earlier is not None:
+            if posted_here_before:
                 existing = panel.find_client(service.remote_name)
                 if existing is not None and _is_ours(existing, earlier):
-                    update_claimed(claim, create_fingerprint=earlier)
                     return existing
             posted_here_before = False
             _rename(claim)
@@ -201,7 +203,7 @@ def _rename(claim: Claim) -> None:
     """The next free ``-1``, ``-2``, … name; another service taking it first just moves us on."""
     name = deduplicated(claim.service.remote_name, _name_is_taken)
     with contextlib.suppress(IntegrityError), transaction.atomic():
-        update_claimed(claim, remote_name=name, create_posted_at=None)
+        update_claimed(claim, remote_name=name, create_posted_at=None, create_fingerprints="")
 
 
 def _name_is_taken(name: str) -> bool:

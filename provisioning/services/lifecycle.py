@@ -134,14 +134,12 @@ def _check_request(service: Service, action: str) -> None:
 
 
 def service_retry(*, service: Service, actor: Any, reason: str) -> Service:
-    """Queue a parked action (or the create of a failed service) again; a queued one is left as
-    it is. Raises ActionRefused when there is nothing to retry."""
+    """Queue a parked action (or the create of a failed service) again. Asked again while that
+    runs, or once it is done (nothing parked, not failed), it changes nothing."""
     with transaction.atomic():
         locked = Service.objects.select_for_update().get(pk=service.pk)
-        if locked.action_in_flight:
+        if locked.action_in_flight or not locked.can_retry:
             return locked
-        if not locked.can_retry:
-            raise ActionRefused("There is no failed action to retry on this service.")
         action = locked.pending_action or A.CREATE
         queue_action(locked, action)
         record_event(locked, actor, f"{action}_retried", {"reason": reason})

@@ -124,7 +124,7 @@ def test_a_lost_create_response_is_adopted_by_its_password(simulator, panel, cus
     ]
     assert [client.name for client in panel.clients()] == [service.remote_name]
     secret = panel.get_client(service.remote_name).password
-    assert service.create_fingerprint == hashlib.sha256(secret.encode()).hexdigest()
+    assert service.create_fingerprints == hashlib.sha256(secret.encode()).hexdigest()
 
 
 def test_after_a_lost_answer_a_client_without_our_password_is_someone_elses(
@@ -142,7 +142,7 @@ def test_after_a_lost_answer_a_client_without_our_password_is_someone_elses(
         network="office",
         remote_name="vpn-clash",
         create_posted_at=timezone.now(),
-        create_fingerprint=hashlib.sha256(b"the-password-we-sent").hexdigest(),
+        create_fingerprints=hashlib.sha256(b"the-password-we-sent").hexdigest(),
     )
 
     service = run(service)
@@ -166,7 +166,7 @@ def test_a_lost_post_that_was_not_applied_is_posted_again_and_its_lookup_is_no_e
         network="office",
         remote_name="vpn-lost",
         create_posted_at=timezone.now(),
-        create_fingerprint=hashlib.sha256(b"never-arrived").hexdigest(),
+        create_fingerprints=hashlib.sha256(b"never-arrived").hexdigest(),
     )
     simulator.knob("POST", "calls/reset")
 
@@ -181,3 +181,28 @@ def test_a_lost_post_that_was_not_applied_is_posted_again_and_its_lookup_is_no_e
     lookup = ModuleLogEntry.objects.get(service=service, method="GET", path="client/vpn-lost")
     assert (lookup.http_status, lookup.outcome) == (404, "ok")
     assert not ModuleLogEntry.objects.filter(service=service, outcome="error").exists()
+
+
+def test_a_client_from_an_earlier_of_two_lost_posts_is_still_ours(
+    simulator, panel, customer, office
+):
+    # given: two POSTs of "vpn-twice" lost their answers; the first one landed late
+    server, product = office
+    panel.create_client(network_name="office", name="vpn-twice", password="first-post-pw")
+    sent = [hashlib.sha256(pw).hexdigest() for pw in (b"first-post-pw", b"second-post-pw")]
+    service = pending_create(
+        customer,
+        product,
+        status=ServiceStatus.PROVISIONING,
+        server=server,
+        network="office",
+        remote_name="vpn-twice",
+        create_posted_at=timezone.now(),
+        create_fingerprints=" ".join(sent),
+    )
+
+    service = run(service)
+
+    assert service.status == ServiceStatus.ACTIVE, service.last_error
+    assert service.remote_name == "vpn-twice"
+    assert [client.name for client in panel.clients()] == ["vpn-twice"]

@@ -271,7 +271,7 @@ def test_worker_killed_mid_create_ends_with_one_client_adopted_by_the_next_worke
     assert (dead.status, dead.pending_action) == (ServiceStatus.PROVISIONING, ServiceAction.CREATE)
     assert dead.action_token is not None, "the dead worker's lease"
     assert dead.remote_name, "the name is persisted before the POST"
-    assert dead.create_fingerprint, "so is the password's fingerprint"
+    assert dead.create_fingerprints, "so is the password's fingerprint"
     assert dead.create_posted_at is not None
     simulator.knob("POST", "faults", {"latency_ms": 0})
     # The panel still applies the POST it was holding (post_in_flight), its answer goes nowhere.

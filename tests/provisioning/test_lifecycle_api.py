@@ -112,6 +112,8 @@ def test_retry_asked_twice_queues_one_run(
     )
     service = wait_for_service(queued, settled)
     assert service.status == ServiceStatus.ACTIVE, service.last_error
+    done = services.service_retry(service=service, actor=None, reason="paid, once more")
+    assert (done.status, done.pending_action) == (ServiceStatus.ACTIVE, "")
     assert service.events.filter(action="create_retried").count() == 1
     assert len(writes(simulator, "POST", "/client")) == 1
 

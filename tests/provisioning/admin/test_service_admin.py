@@ -197,6 +197,21 @@ def test_create_by_hand_submitted_twice_creates_one_service(admin_client, custom
     assert ServiceEvent.objects.filter(service=service, action="created").count() == 1
 
 
+def test_the_same_form_sent_again_with_another_product_says_so(
+    admin_client, customer_factory, product, product_for
+):
+    form = {"customer": customer_factory().pk, "product": product.pk, "request_key": uuid.uuid4()}
+    admin_client.post(reverse("admin:provisioning_service_add"), form)
+
+    again = admin_client.post(
+        reverse("admin:provisioning_service_add"), {**form, "product": product_for(name="B").pk}
+    )
+
+    assert again.status_code == 200
+    assert "This form was already used to create a service" in again.content.decode()
+    assert Service.objects.get().product == product
+
+
 def test_create_by_hand_without_a_customer_shows_the_form_again(admin_client, product):
     response = admin_client.post(reverse("admin:provisioning_service_add"), {"product": product.pk})
 
