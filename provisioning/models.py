@@ -61,6 +61,13 @@ class Server(models.Model):
         "Empty: the panel's slots are the only limit.",
     )
     enabled = models.BooleanField(default=True)
+    reconciled_at = models.DateTimeField("last reconciliation", null=True, blank=True)
+    reconciliation_complete = models.BooleanField(
+        default=True,
+        help_text="False when the last reconciliation could not compare everything: the panel "
+        "was unreachable, or it does not list its clients (orphans unchecked).",
+    )
+    reconciliation_summary = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

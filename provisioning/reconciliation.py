@@ -130,6 +130,7 @@ def reconcile_server(*, server_id: int) -> ReconciliationReport:
         report.reachable = False
         report.error = str(exc)
         logger.warning("Reconciliation of %s skipped: %s", server, exc)
+        _remember(server, report)
         return report
     report.clients = len(clients)
     observations = _compare(server, clients, before, orphans=report.orphans_checked)
@@ -144,7 +145,17 @@ def reconcile_server(*, server_id: int) -> ReconciliationReport:
     compared = set(K) if report.orphans_checked else set(K) - {K.ORPHAN}
     report.resolved = _resolve_unseen(server, seen, now, kinds=compared)
     logger.info("Reconciliation of %s: %s", server, report.summary)
+    _remember(server, report)
     return report
+
+
+def _remember(server: Server, report: ReconciliationReport) -> None:
+    """Keep the run's outcome on the server, where admins see it (server page, Needs attention)."""
+    Server.objects.filter(pk=server.pk).update(
+        reconciled_at=timezone.now(),
+        reconciliation_complete=report.reachable and report.orphans_checked,
+        reconciliation_summary=report.summary,
+    )
 
 
 def _panel_clients(

@@ -16,6 +16,7 @@ from provisioning.models import (
     ModuleLogEntry,
     Product,
     ReconciliationFinding,
+    Server,
     Service,
     ServiceEvent,
     ServiceStatus,
@@ -64,20 +65,27 @@ def findings_open() -> QuerySet[ReconciliationFinding]:
     )
 
 
+def servers_incompletely_reconciled() -> QuerySet[Server]:
+    """Enabled servers whose last reconciliation could not compare everything."""
+    return Server.objects.filter(enabled=True, reconciliation_complete=False).order_by("name")
+
+
 @dataclass(frozen=True)
 class AttentionCounts:
     services: int
     findings: int
+    servers: int = 0
 
     @property
     def total(self) -> int:
-        return self.services + self.findings
+        return self.services + self.findings + self.servers
 
 
 def attention_counts() -> AttentionCounts:
     return AttentionCounts(
         services=Service.objects.filter(_needs_admin()).count(),
         findings=ReconciliationFinding.objects.filter(resolved_at__isnull=True).count(),
+        servers=servers_incompletely_reconciled().count(),
     )
 
 

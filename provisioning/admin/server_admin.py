@@ -135,9 +135,10 @@ class ServerAdmin(admin.ModelAdmin):
         "live_services",
         "max_accounts",
     )
-    list_filter = ("enabled", "secure", "group")
+    list_filter = ("enabled", "secure", "group", "reconciliation_complete")
     list_select_related = ("group",)
     search_fields = ("name", "hostname")
+    readonly_fields = ("reconciled_at", "reconciliation_complete", "reconciliation_summary")
 
     class Media:
         css = PORTAL_ADMIN_CSS

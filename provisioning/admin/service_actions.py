@@ -19,7 +19,12 @@ from provisioning import services
 from provisioning.exceptions import ActionRefused, ProvisioningError
 from provisioning.models import Product, Service, ServiceAction
 from provisioning.panels import INTERACTIVE_RETRY
-from provisioning.selectors import attention_counts, findings_open, services_needing_attention
+from provisioning.selectors import (
+    attention_counts,
+    findings_open,
+    servers_incompletely_reconciled,
+    services_needing_attention,
+)
 from provisioning.usage import bytes_to_gb, service_usage_refresh
 from vpnpanel import PanelError
 
@@ -219,6 +224,7 @@ class ServiceActionViews:
             "counts": counts,
             "services": services_needing_attention()[:ATTENTION_LIST_LIMIT],
             "findings": findings_open()[:ATTENTION_LIST_LIMIT],
+            "servers": servers_incompletely_reconciled(),
             "limit": ATTENTION_LIST_LIMIT,
             "may_act": self.may_act(request),
             "may_fix_findings": request.user.has_perm("provisioning.change_reconciliationfinding"),

@@ -3,11 +3,12 @@ documented API): asked per service instead, ghosts and drift are still found, or
 reported as not checkable, and the panel is not called unreachable."""
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from provisioning.models import FindingKind, ReconciliationFinding, ServiceStatus
 from provisioning.reconciliation import reconcile_server
-from tests.factories import ServiceFactory
+from tests.factories import ReconciliationFindingFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_ghosts_and_drift_are_found_per_service_and_orphans_said_uncheckable(
     on_panel(server, product, "vpn-fine")
     on_panel(server, product, "vpn-ghost")
     on_panel(server, product, "vpn-drift", status=ServiceStatus.SUSPENDED)
-    earlier_orphan = ReconciliationFinding.objects.create(
+    earlier_orphan = ReconciliationFindingFactory(
         server=server, kind=FindingKind.ORPHAN, remote_name="stray", detail="seen before"
     )
     simulator.knob("POST", "calls/reset")
@@ -57,6 +58,11 @@ def test_ghosts_and_drift_are_found_per_service_and_orphans_said_uncheckable(
     assert "GET client answered HTTP 404" in report.orphans_unchecked_reason
     assert "Orphans not checked" in report.summary
     assert "unreachable" not in report.summary.lower()
+    server.refresh_from_db()  # what an admin sees: the server page and Needs attention
+    assert (server.reconciliation_complete, server.reconciliation_summary) == (
+        False,
+        report.summary,
+    )
     asked = sorted(call["path"] for call in simulator.knob("GET", "calls"))
     assert asked == sorted(
         ["/api/v1/client"]
@@ -84,9 +90,7 @@ def test_a_panel_down_during_the_per_service_checks_is_unreachable_and_resolves_
     server = server_for(simulator)
     product = product_for((server, "office"))
     on_panel(server, product, "vpn-a")
-    ghost = ReconciliationFinding.objects.create(
-        server=server, kind=FindingKind.GHOST, remote_name="vpn-a"
-    )
+    ghost = ReconciliationFindingFactory(server=server, kind=FindingKind.GHOST, remote_name="vpn-a")
     rules = [{**NO_LIST, "count": None}, {"method": "GET", "path": "^client/", "count": None}]
     simulator.knob("POST", "faults", {"rules": rules})
 
@@ -95,3 +99,28 @@ def test_a_panel_down_during_the_per_service_checks_is_unreachable_and_resolves_
     assert not report.reachable
     ghost.refresh_from_db()
     assert ghost.resolved_at is None
+    server.refresh_from_db()
+    assert not server.reconciliation_complete
+    assert server.reconciliation_summary.startswith("Panel unreachable")
+
+
+def test_needs_attention_lists_a_panel_whose_orphans_went_unchecked(
+    panel_without_list, server_for, admin_client
+):
+    server = server_for(panel_without_list)
+    reconcile_server(server_id=server.pk)
+
+    page = admin_client.get(reverse("admin:provisioning_service_attention")).content.decode()
+    index = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert "Panels not fully reconciled (1)" in page
+    assert "Orphans not checked: the panel does not list its clients" in page
+    assert "1 panel not fully reconciled" in index
+    panel_without_list.knob("POST", "faults", {"rules": []})  # the list endpoint is back
+    reconcile_server(server_id=server.pk)
+    server.refresh_from_db()
+    assert server.reconciliation_complete
+    assert (
+        "Panels not fully reconciled (0)"
+        in admin_client.get(reverse("admin:provisioning_service_attention")).content.decode()
+    )
