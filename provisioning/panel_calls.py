@@ -7,8 +7,8 @@ module's logger as a warning instead of the module log (a worker thread writing 
 database connection of its own, after the request that owned the batch has finished).
 
 No PanelClient is shared between threads: ``requests.Session`` does not promise thread safety
-(psf/requests#2766; its cookie jar changes with every answer). Each call gets a client of its own,
-built on the calling thread so that a bad address or token is reported there, and closed by the
+(psf/requests#2766; its cookie jar changes with every answer). Each call gets a PanelClient of its
+own, built on the calling thread so that a bad address or token is reported there, and closed by the
 thread that used it. Calls running at the same time need a connection each anyway.
 """
 
@@ -67,18 +67,18 @@ class PanelCalls:
         self.close()
 
     def submit(self, server: Server, call: Callable[[PanelClient], T]) -> Future[T]:
-        """Start ``call`` with a client of its own (single attempt, interactive timeouts).
+        """Start ``call`` with a PanelClient of its own (single attempt, interactive timeouts).
 
         Raises ValueError when ``server`` has no usable address or token.
         """
-        client = panel_for(
+        panel = panel_for(
             server,
             action=self.action,
             service=self.service,
             interactive=True,
             deferred_log=partial(self._buffer, server),
         )
-        return self._pool.submit(_run, call, client)
+        return self._pool.submit(_run, call, panel)
 
     def close(self) -> None:
         """Drop calls not started yet and write the records so far; running calls are left."""
@@ -120,11 +120,11 @@ class PanelCalls:
         )
 
 
-def _run(call: Callable[[PanelClient], T], client: PanelClient) -> T:
+def _run(call: Callable[[PanelClient], T], panel: PanelClient) -> T:
     try:
-        return call(client)
+        return call(panel)
     finally:
-        client.close()
+        panel.close()
 
 
 __all__ = ["MAX_WORKERS", "PanelCalls"]

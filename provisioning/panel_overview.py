@@ -116,11 +116,11 @@ def _run_many(
     return results
 
 
-def _outcome(call: Call, client: PanelClient) -> Outcome[Any]:
+def _outcome(call: Call, panel: PanelClient) -> Outcome[Any]:
     try:
-        return Outcome(value=call(client))
+        return Outcome(value=call(panel))
     except PanelError as exc:
         return Outcome(error=str(exc))
     except Exception as exc:  # a bug, not a panel answer: keep the page up, keep the traceback
-        logger.exception("Unexpected error calling %r", client)
+        logger.exception("Unexpected error calling %r", panel)
         return Outcome(error=f"Unexpected error ({type(exc).__name__}); see the portal's log.")

@@ -13,8 +13,9 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _XDIST_WORKER and os.environ.get("PORTAL_TEST_WORKER") != _XDIST_WORKER:
     os.environ["PORTAL_TEST_WORKER"] = _XDIST_WORKER
-    for _name in ("CELERY_TASK_DEFAULT_QUEUE", "TEST_CACHE_KEY_PREFIX", "PORTAL_VAR_DIR"):
-        os.environ.pop(_name, None)
+    os.environ.pop("CELERY_TASK_DEFAULT_QUEUE", None)
+    os.environ.pop("TEST_CACHE_KEY_PREFIX", None)
+    os.environ.pop("PORTAL_VAR_DIR", None)
 # Shared with the Celery workers the tests start: their own queue, fast retries and backoff.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"test-{uuid.uuid4().hex[:12]}")
 # Their own cache namespace too: counters (rate limits, sign-in throttling) of an earlier run on

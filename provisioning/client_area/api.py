@@ -77,7 +77,8 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     year = parse_year_or_month(request.GET.get("year"))
     month = parse_year_or_month(request.GET.get("month"))
     if year is None or year not in years:
-        return json_error(f"Choose a year between {years[-1]} and {years[0]}.", status=400)
+        offered = str(years[0]) if len(years) == 1 else f"between {years[-1]} and {years[0]}"
+        return json_error(f"Choose a year {offered}.", status=400)
     if month is None or not 1 <= month <= 12:
         return json_error("Choose a month between 1 and 12.", status=400)
     try:

@@ -1,5 +1,8 @@
 """``panel_for`` is the one way a PanelClient is made: settings in, every call in the module log."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 
@@ -69,3 +72,17 @@ def test_deferred_calls_are_handed_over_instead_of_written(simulator):
 
     assert [record.path for record in records] == ["system/status"]
     assert not ModuleLogEntry.objects.exists()
+
+
+def test_no_module_but_the_factory_builds_a_panel_client():
+    """``panel_for`` is the one way in: a PanelClient built anywhere else would skip the module
+    log and the settings."""
+    root = Path(__file__).resolve().parents[2]
+    builders = re.compile(r"\bPanelClient(\.from_parts)?\(")
+    found = [
+        str(path.relative_to(root))
+        for package in ("portal", "provisioning", "licensing")
+        for path in (root / package).rglob("*.py")
+        if builders.search(path.read_text())
+    ]
+    assert found == ["provisioning/panels.py"]
