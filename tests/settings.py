@@ -10,9 +10,8 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 # Under pytest-xdist every worker (gw0, gw1, …) inherits the controller's environment: drop the
 # per-run values once, so each worker gets its own queue, cache namespace and var/ (its own Celery
 # workers, counters and SQLite file). Processes a worker starts inherit the worker's values.
-_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _XDIST_WORKER and os.environ.get("PORTAL_TEST_WORKER") != _XDIST_WORKER:
-    os.environ["PORTAL_TEST_WORKER"] = _XDIST_WORKER
+if os.environ.get("PYTEST_XDIST_WORKER", "") not in ("", os.environ.get("PORTAL_TEST_WORKER")):
+    os.environ["PORTAL_TEST_WORKER"] = os.environ["PYTEST_XDIST_WORKER"]
     os.environ.pop("CELERY_TASK_DEFAULT_QUEUE", None)
     os.environ.pop("TEST_CACHE_KEY_PREFIX", None)
     os.environ.pop("PORTAL_VAR_DIR", None)
