@@ -12,8 +12,12 @@ export DJANGO_DEBUG ?= 1
 run: setup migrate seed
 	$(PY) manage.py rundemo $(if $(PORT),--port $(PORT))
 
+# Two pytest workers (each with its own database, simulators, Celery worker and cache namespace);
+# worksteal keeps them both busy to the end. PYTEST_ARGS="-n 0" runs the suite in one process.
+TEST_WORKERS ?= 2
+
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m tests.bench $(if $(BASELINE),--baseline $(BASELINE)) $(BENCH_ARGS)

@@ -44,6 +44,29 @@ class CallLog:
             self._calls.clear()
 
 
+class WaitingCalls:
+    """API calls now waiting out an injected latency or hang, so a test can tell that its call
+    has arrived (``waiting_calls`` in ``/_sim/state``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+    def wait(self, seconds: float) -> None:
+        with self._lock:
+            self._count += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self._count -= 1
+
+
 @dataclass
 class Context:
     store: Store
@@ -55,6 +78,7 @@ class Context:
     endpoint_host: str = "127.0.0.1"
     remote_knobs: bool = False
     calls: CallLog = field(default_factory=CallLog)
+    waiting: WaitingCalls = field(default_factory=WaitingCalls)
     # client name -> raw session fields that replace the computed ones (not persisted)
     session_fields: dict[str, dict[str, str]] = field(default_factory=dict)
     # bumped by every wipe, so a call that began before one is not applied after it

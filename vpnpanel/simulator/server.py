@@ -10,7 +10,6 @@ import json
 import re
 import socket
 import sys
-import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -89,7 +88,7 @@ class PanelHandler(BaseHTTPRequestHandler):
         epoch = self.ctx.epoch
         decision = self.ctx.faults.decide(self.command, api_path)
         if decision.delay:
-            time.sleep(decision.delay)
+            self.ctx.waiting.wait(decision.delay)
         if self.ctx.epoch != epoch:
             self._drop_connection()
             return

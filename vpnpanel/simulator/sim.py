@@ -29,6 +29,7 @@ def sim_state(ctx: Context, call: Call) -> dict[str, Any]:
         "license": ctx.store.license(),
         "faults": ctx.faults.snapshot(),
         "session_overrides": overrides,
+        "waiting_calls": ctx.waiting.count,
     }
 
 

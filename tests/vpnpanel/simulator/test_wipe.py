@@ -128,7 +128,10 @@ def test_a_call_hanging_across_a_wipe_is_dropped_and_not_applied(simulator):
 
     hanging = threading.Thread(target=create)
     hanging.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 5
+    while simulator.knob("GET", "state")["waiting_calls"] != 1:  # the POST is being held
+        assert time.monotonic() < deadline, "the POST never reached the simulator"
+        time.sleep(0.02)
     simulator.knob("POST", "wipe")
     hanging.join()
 
