@@ -26,6 +26,22 @@ def celery_worker(
     One process runs the solo pool; more run prefork, as in production.
     """
     queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+    with celery_worker_process(
+        env=env,
+        log_path=log_path,
+        queue=queue,
+        concurrency=concurrency,
+        ready_timeout=ready_timeout,
+    ):
+        yield queue
+
+
+@contextmanager
+def celery_worker_process(
+    *, env: dict[str, str], log_path: Path, queue: str, concurrency: int, ready_timeout: float = 60
+) -> Iterator[subprocess.Popen]:
+    """The worker process itself, ready, for a test that kills it; stopped when the block ends
+    (SIGTERM, then SIGKILL), unless the test already did."""
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork"]
     argv = [
         sys.executable, "-m", "celery", "-A", "portal", "worker",
@@ -39,9 +55,10 @@ def celery_worker(
         )
     try:
         _wait_until_ready(process, log_path, ready_timeout)
-        yield queue
+        yield process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

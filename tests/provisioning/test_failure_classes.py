@@ -20,12 +20,9 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +46,7 @@ from tests.factories import (
 )
 from tests.provisioning.conftest import _worker_database_url, settled, wait_for_service
 from tests.services import redis_url_or_skip
-from tests.workers import REPO_ROOT, _wait_until_ready, celery_worker
+from tests.workers import celery_worker, celery_worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,26 +140,9 @@ def to_worker(standing_worker, monkeypatch) -> Iterator[Celery]:
     app.close()
 
 
-@contextmanager
-def _killable_worker(queue: str, log_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+def _killable_worker(queue: str, log_path: Path, env: dict[str, str]):
     """``celery worker`` with the solo pool: the task runs in the very process a test kills."""
-    argv = [
-        sys.executable, "-m", "celery", "-A", "portal", "worker",
-        "--queues", queue, "--concurrency", "1", "--pool", "solo",
-        "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-        "--hostname", f"{queue}@%h",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait_until_ready(process, log_path, 60)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+    return celery_worker_process(env=env, log_path=log_path, queue=queue, concurrency=1)
 
 
 def _sweep_until_settled(service: Service, sender: Celery, timeout: float = 30) -> Service:
