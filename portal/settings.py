@@ -148,6 +148,8 @@ INSTALLED_APPS = [
     "portal.core",
     "portal.accounts",
     "portal.store",
+    "portal.billing",
+    "portal.notifications",
     "portal.demo",
     "provisioning",
     "provisioning.client_area",

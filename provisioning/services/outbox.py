@@ -14,6 +14,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from provisioning.exceptions import LeaseLost
 from provisioning.models import Server, Service, ServiceAction, ServiceStatus
 from provisioning.panels import panel_for
 from provisioning.services.events import record_event, transition
+from provisioning.signals import service_activated
 from vpnpanel import CallRecord, PanelClient
 
 logger = logging.getLogger(__name__)
@@ -165,13 +167,25 @@ def finish(
             service.needs_attention = False
             service.attention_reason = ""
         if to_status and to_status != service.status:
+            first_activation = to_status == S.ACTIVE and service.activated_at is None
             transition(service, to_status, event, data)
             if service.server_id is not None:
                 server = claim.service.server
                 transaction.on_commit(lambda: live.forget_live_status(server))
+            if first_activation:
+                transaction.on_commit(partial(_announce_activation, service.pk))
         else:
             record_event(service, None, event, data)
         service.save()
+
+
+def _announce_activation(service_id: int) -> None:
+    """A listener's failure (an email not queued) must not touch the service: log it, go on."""
+    for receiver, result in service_activated.send_robust(sender=Service, service_id=service_id):
+        if isinstance(result, Exception):
+            logger.error(
+                "Service %s: %r failed on service_activated: %s", service_id, receiver, result
+            )
 
 
 def release(claim: Claim, error: str, *, due_in: float) -> None:
