@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static as media_urls
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -13,9 +15,12 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("", store_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("branding.css", core_views.branding_css, name="branding_css"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's among them).
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
     path("services/", include("provisioning.client_area.urls")),
 ]
+if settings.DEBUG:
+    urlpatterns += media_urls(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -6,12 +6,13 @@ outsider what to attack, so the public answer is only ``{"status": "ok"}`` or ``
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 
 from portal.core.health import health_report
 from portal.core.http import no_store
+from portal.core.models import Branding
 
 
 @require_GET
@@ -38,3 +39,14 @@ def _is_staff(request: HttpRequest) -> bool:
         return request.user.is_staff
     except DatabaseError:
         return False
+
+
+@require_GET
+def branding_css(request: HttpRequest) -> HttpResponse:
+    """The shop's colour as a stylesheet (the strict CSP allows no inline style)."""
+    colour = Branding.current().primary_colour  # validated as #rrggbb when saved
+    response = HttpResponse(
+        f":root {{ --primary: {colour}; --primary-dark: {colour}; }}\n", content_type="text/css"
+    )
+    response["Cache-Control"] = "max-age=60"
+    return response
