@@ -304,6 +304,18 @@ FIELD_ENCRYPTION_KEYS = _fernet_keys("FIELD_ENCRYPTION_KEYS")
 if not FIELD_ENCRYPTION_KEYS and not DEBUG:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
 
+# Billing: one currency; invoice numbers are given at payment from these formats ({year},
+# {number}); an unpaid invoice is due this many days after it is issued.
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="EUR").upper()
+BILLING_CURRENCY_DECIMALS = env.int("BILLING_CURRENCY_DECIMALS", default=None)
+BILLING_INVOICE_NUMBER_FORMAT = env.str(
+    "BILLING_INVOICE_NUMBER_FORMAT", default="INV-{year}-{number:06d}"
+)
+BILLING_CREDIT_NOTE_NUMBER_FORMAT = env.str(
+    "BILLING_CREDIT_NOTE_NUMBER_FORMAT", default="CN-{year}-{number:06d}"
+)
+BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=7)
+
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
 # /healthz tells anyone only ok or failing; staff, and monitoring that sends this token as
 # "Authorization: Bearer …", also see each check. Empty: no token is accepted.
@@ -322,8 +334,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = _time_zone("TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
-# Django 6 behaviour now: a URL typed without a scheme is https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

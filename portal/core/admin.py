@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
@@ -9,6 +10,7 @@ from portal.core.models import Branding
 class BrandingAdmin(admin.ModelAdmin):
     """One row: the list goes straight to it, and it cannot be added twice or deleted."""
 
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         ("Shop", {"fields": ("shop_name", "logo", "primary_colour", "support_email")}),
         (

@@ -1,0 +1,256 @@
+"""Invoices, payments, credit and each service's billing record.
+
+An invoice is **proforma** (``unpaid``) until it is paid in full: only then does it get its final
+number, from a counter row locked in the paying transaction (so numbers are gapless and unique),
+and the buyer's and seller's details are copied onto it. A paid invoice is never edited or
+deleted: corrections are credit notes. Every change writes a ``BillingEvent`` in its transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from portal.billing.cycles import BillingCycle
+from portal.billing.money import ZERO, MoneyField
+
+
+class TaxRate(models.Model):
+    """The tax of a buyer's country (B2C, and B2B without reverse charge)."""
+
+    country = models.CharField(max_length=2, unique=True, help_text="ISO 3166 code, e.g. DE.")
+    name = models.CharField(max_length=40, default="VAT")
+    rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent, e.g. 19.00.")
+
+    class Meta:
+        ordering = ("country",)
+
+    def __str__(self) -> str:
+        return f"{self.country}: {self.name} {self.rate}%"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class InvoiceStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PAID = "paid", "Paid"
+    ISSUED = "issued", "Issued"  # a credit note: final from the start
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Invoice(models.Model):
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="invoices"
+    )
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    status = models.CharField(
+        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.UNPAID
+    )
+    number = models.CharField(max_length=40, unique=True, null=True, blank=True, editable=False)
+    source_key = models.CharField(
+        max_length=120,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="What the invoice is for (an order, a renewal period): one invoice per key.",
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = MoneyField(default=ZERO)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=ZERO)
+    tax_label = models.CharField(max_length=60, blank=True)
+    reverse_charge = models.BooleanField(default=False)
+    tax_amount = MoneyField(default=ZERO)
+    total = MoneyField(default=ZERO)
+    amount_paid = MoneyField(default=ZERO)
+    credited_invoice = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
+    )
+    buyer = models.JSONField(default=dict, blank=True, help_text="Copied when paid.")
+    seller = models.JSONField(default=dict, blank=True, help_text="Copied when paid.")
+    notes = models.TextField(blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-issued_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0) & models.Q(amount_paid__gte=0),
+                name="invoice_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=("unpaid", "cancelled"))
+                | models.Q(number__isnull=False),
+                name="final_invoice_has_a_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Proforma #{self.pk}"
+
+    @property
+    def balance_due(self) -> Decimal:
+        return max(self.total - self.amount_paid, ZERO)
+
+    @property
+    def is_proforma(self) -> bool:
+        return self.number is None
+
+
+class InvoiceLine(models.Model):
+    """One line. A line with a ``product`` orders services: on payment, ``quantity`` services of
+    that product are created through provisioning's lifecycle API, each with its billing record."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=255)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = MoneyField()
+    amount = MoneyField()
+    product = models.ForeignKey(
+        "provisioning.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cycle = models.CharField(max_length=12, choices=BillingCycle.choices, blank=True)
+    recurring_price = MoneyField(null=True, blank=True)
+    adds_credit = models.BooleanField(
+        default=False, help_text="Paying this line adds its amount to the customer's credit."
+    )
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class InvoiceCounter(models.Model):
+    """The last number given in a series and year; locked while the next one is taken."""
+
+    series = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("series", "year"), name="one_counter_per_series_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.year}: {self.last}"
+
+
+class Gateway(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    STRIPE = "stripe", "Card (Stripe)"
+    CREDIT = "credit", "Account credit"
+    DEMO = "demo", "Demo (pays at once)"
+
+
+class Payment(models.Model):
+    """Money received for an invoice (or credit taken from the balance)."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="payments"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(max_length=20, choices=Gateway.choices)
+    reference = models.CharField(
+        max_length=255, help_text="The gateway's id of this payment: the same one twice is one."
+    )
+    amount = MoneyField()
+    currency = models.CharField(max_length=3)
+    refunded = MoneyField(default=ZERO)
+    received_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("gateway", "reference"), name="one_payment_per_ref"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_gateway_display()} {self.amount} {self.currency}"
+
+
+class CreditEntry(models.Model):
+    """One movement of a customer's credit balance (the balance is their sum)."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    amount = MoneyField(help_text="Positive adds credit, negative uses it.")
+    reason = models.CharField(max_length=200)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "credit entries"
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} {self.reason}"
+
+
+class Subscription(models.Model):
+    """The billing side of one service: what it costs each cycle and when it is next due."""
+
+    service = models.OneToOneField(
+        "provisioning.Service", on_delete=models.PROTECT, related_name="subscription"
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    cycle = models.CharField(max_length=12, choices=BillingCycle.choices)
+    recurring_price = MoneyField()
+    anchor_day = models.PositiveSmallIntegerField(help_text="The day of the month it renews on.")
+    next_due_date = models.DateField()
+    ordered_on = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("next_due_date", "id")
+
+    def __str__(self) -> str:
+        return f"Service #{self.service_id}: {self.recurring_price} {self.get_cycle_display()}"
+
+
+class BillingEvent(models.Model):
+    """Audit trail: one row per billing change, written in the change's transaction."""
+
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="billing_events"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    action = models.CharField(max_length=50)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return self.action

@@ -1,0 +1,213 @@
+"""Issuing invoices (proforma until paid), cancelling unpaid ones, and credit notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from portal.accounts.models import Customer
+from portal.billing import events
+from portal.billing.models import (
+    CreditEntry,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    TaxRate,
+)
+from portal.billing.money import ZERO, currency, money
+from portal.billing.parties import buyer_details, seller_details
+from portal.billing.services.numbering import next_number
+from portal.billing.tax import TaxTreatment, line_amount, tax_treatment, totals
+from provisioning.models import Product
+
+PREPAYMENT = TaxTreatment(ZERO, "Prepayment, no tax")
+
+
+class BillingRefused(Exception):
+    """A billing request that cannot be carried out; the message says why (nothing changed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """A line to invoice. With ``product``, paying it orders ``quantity`` services of it, billed
+    ``recurring_price`` each ``cycle`` from then on."""
+
+    description: str
+    unit_price: Decimal
+    quantity: int = 1
+    product: Product | None = None
+    cycle: str = ""
+    recurring_price: Decimal | None = None
+    adds_credit: bool = False
+
+
+def invoice_create(
+    *,
+    customer: Customer,
+    lines: list[LineSpec],
+    actor: Any,
+    source_key: str | None = None,
+    notes: str = "",
+) -> Invoice:
+    """A proforma invoice for ``lines``, taxed for the customer as they are now; its final
+    number comes when it is paid. The same ``source_key`` again returns the first invoice."""
+    if source_key and (existing := Invoice.objects.filter(source_key=source_key).first()):
+        return existing
+    if not lines:
+        raise BillingRefused("An invoice needs at least one line.")
+    if len({line.adds_credit for line in lines}) > 1:
+        raise BillingRefused("Credit top-ups are invoiced on their own.")
+    treatment = PREPAYMENT if lines[0].adds_credit else _treatment(customer)
+    amounts = [line_amount(line.quantity, money(line.unit_price)) for line in lines]
+    invoice_totals = totals(amounts, treatment)
+    now = timezone.now()
+    with transaction.atomic():
+        invoice = Invoice.objects.create(
+            customer=customer,
+            source_key=source_key or None,
+            currency=currency(),
+            subtotal=invoice_totals.subtotal,
+            tax_rate=treatment.rate,
+            tax_label=treatment.label,
+            reverse_charge=treatment.reverse_charge,
+            tax_amount=invoice_totals.tax,
+            total=invoice_totals.total,
+            notes=notes,
+            issued_at=now,
+            due_at=now + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS),
+        )
+        InvoiceLine.objects.bulk_create(
+            _line(invoice, position, spec, amount)
+            for position, (spec, amount) in enumerate(zip(lines, amounts, strict=True), start=1)
+        )
+        events.record(
+            customer_id=customer.pk, invoice=invoice, actor=actor, action="invoice_issued",
+            total=invoice.total,
+        )  # fmt: skip
+    return invoice
+
+
+def _line(invoice: Invoice, position: int, spec: LineSpec, amount: Decimal) -> InvoiceLine:
+    return InvoiceLine(
+        invoice=invoice,
+        position=position,
+        description=spec.description,
+        quantity=spec.quantity,
+        unit_price=money(spec.unit_price),
+        amount=amount,
+        product=spec.product,
+        cycle=spec.cycle,
+        recurring_price=None if spec.recurring_price is None else money(spec.recurring_price),
+        adds_credit=spec.adds_credit,
+    )
+
+
+def _treatment(customer: Customer) -> TaxTreatment:
+    buyer = buyer_details(customer)
+    return tax_treatment(
+        seller_country=seller_details()["country"],
+        buyer_country=buyer["country"],
+        buyer_vat_id=buyer["vat_id"],
+        tax_exempt=buyer["tax_exempt"],
+        rate_for=_rate_for,
+    )
+
+
+def _rate_for(country: str) -> tuple[Decimal, str] | None:
+    rate = TaxRate.objects.filter(country=country.upper()).first()
+    return (rate.rate, rate.name) if rate else None
+
+
+def invoice_cancel(*, invoice: Invoice, actor: Any, reason: str) -> Invoice:
+    """Cancel an unpaid invoice nothing was paid on (money received is refunded or credited
+    first). Cancelling again changes nothing."""
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status == InvoiceStatus.CANCELLED:
+            return locked
+        if locked.status != InvoiceStatus.UNPAID or locked.amount_paid > 0:
+            raise BillingRefused(
+                "Only an unpaid invoice with nothing paid on it can be cancelled; correct a paid "
+                "one with a credit note."
+            )
+        locked.status = InvoiceStatus.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.save(update_fields=["status", "cancelled_at"])
+        events.record(
+            customer_id=locked.customer_id, invoice=locked, actor=actor, action="invoice_cancelled",
+            reason=reason,
+        )  # fmt: skip
+    return locked
+
+
+def credit_note_issue(
+    *, invoice: Invoice, amount: Decimal, reason: str, actor: Any, to_credit_balance: bool
+) -> Invoice:
+    """A credit note (its own number series) for ``amount`` before tax of a paid invoice, taxed
+    as that invoice was; ``to_credit_balance`` also adds its total to the customer's credit."""
+    net = money(amount)
+    if net <= 0:
+        raise BillingRefused("A credit note is for an amount above zero.")
+    with transaction.atomic():
+        original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if original.kind != InvoiceKind.INVOICE or original.status != InvoiceStatus.PAID:
+            raise BillingRefused("Only a paid invoice can be credited.")
+        credited = original.credit_notes.aggregate(total=Sum("subtotal"))["total"] or ZERO
+        if net > original.subtotal - credited:
+            raise BillingRefused(
+                f"At most {original.subtotal - credited} of {original.number} is left to credit."
+            )
+        treatment = TaxTreatment(original.tax_rate, original.tax_label, original.reverse_charge)
+        note_totals = totals([net], treatment)
+        now = timezone.now()
+        note = Invoice.objects.create(
+            customer=original.customer,
+            kind=InvoiceKind.CREDIT_NOTE,
+            status=InvoiceStatus.ISSUED,
+            number=next_number(InvoiceKind.CREDIT_NOTE, now),
+            currency=original.currency,
+            subtotal=note_totals.subtotal,
+            tax_rate=original.tax_rate,
+            tax_label=original.tax_label,
+            reverse_charge=original.reverse_charge,
+            tax_amount=note_totals.tax,
+            total=note_totals.total,
+            credited_invoice=original,
+            buyer=original.buyer,
+            seller=original.seller,
+            notes=reason,
+            issued_at=now,
+            due_at=now,
+            paid_at=now,
+        )
+        InvoiceLine.objects.create(
+            invoice=note,
+            position=1,
+            description=f"Credit for {original.number}: {reason}",
+            unit_price=net,
+            amount=net,
+        )
+        if to_credit_balance:
+            CreditEntry.objects.create(
+                customer=original.customer,
+                amount=note.total,
+                reason=f"Credit note {note.number}",
+                invoice=note,
+            )
+        events.record(
+            customer_id=original.customer_id, invoice=original, actor=actor,
+            action="credit_note_issued", credit_note=note.number, total=note.total,
+        )  # fmt: skip
+    return note
