@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from provisioning.models import CAPACITY_STATUSES, Server
+from provisioning.models import CAPACITY_STATUSES, Product, Server
+from provisioning.panels import panel_for
 from provisioning.product_settings import Placement, ProductSettings
 from vpnpanel import PanelClient, PanelError, SystemStatus
 
@@ -37,6 +38,38 @@ class PlacementReport:
         """The reasons as one clause (no closing period: callers end the sentence)."""
         reasons = "; ".join(reason.rstrip(".") for reason in self.reasons)
         return reasons or "the product ticks no pair on an enabled server"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a new service of a product could be placed now; ``reason`` says why not."""
+
+    available: bool
+    reason: str = ""
+
+
+def product_availability(product: Product) -> Availability:
+    """Ask the product's panels, as a create would (single attempts, short timeouts), whether a
+    deployable server/network pair exists right now. A panel that cannot be asked counts as
+    full: the shop must not sell what it may not be able to deliver."""
+    report = PlacementReport()
+    panels: dict[int, PanelClient] = {}
+
+    def panel_for_server(server: Server) -> PanelClient:
+        if server.pk not in panels:
+            panels[server.pk] = panel_for(server, action="availability", interactive=True)
+        return panels[server.pk]
+
+    servers = list(product.group.servers.all())
+    try:
+        settings = product.typed_settings
+        found = next(deployable_candidates(settings, servers, panel_for_server, report), None)
+    except ValueError as exc:  # a server without a usable address or token
+        return Availability(False, str(exc))
+    finally:
+        for panel in panels.values():
+            panel.close()
+    return Availability(found is not None, "" if found else report.summary())
 
 
 def accounts_taken(server: Server, *, excluding_service_id: int | None = None) -> int:

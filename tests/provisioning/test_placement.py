@@ -3,6 +3,7 @@
 import pytest
 
 from provisioning.models import ServiceStatus
+from provisioning.placement import product_availability
 from tests.factories import order_service
 from tests.provisioning.conftest import settled, wait_for_service
 from vpnpanel import PanelClient
@@ -74,3 +75,24 @@ def test_without_ticks_the_network_is_left_to_the_panel(
 
     assert service.server == a
     assert service.network == panel_a.get_client(service.remote_name).network_name == "office"
+
+
+def test_availability_says_whether_a_create_could_be_placed_now(simulator, server_for, product_for):
+    server = server_for(simulator)
+    product = product_for((server, "lab"))
+
+    assert product_availability(product).available
+    simulator.knob("POST", "networks/lab/fill")
+    full = product_availability(product)
+    assert not full.available
+    assert "no free IP" in full.reason
+    simulator.knob("POST", "networks/lab/free")
+    simulator.knob("POST", "slots/exhaust")
+    assert not product_availability(product).available
+
+
+def test_a_panel_that_cannot_be_asked_counts_as_full(simulator, server_for, product_for):
+    product = product_for((server_for(simulator), "office"))
+    simulator.stop()
+
+    assert not product_availability(product).available
