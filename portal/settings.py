@@ -14,6 +14,7 @@ points (manage.py, portal.wsgi, portal.celery) print that one line instead of a 
 import logging
 import warnings
 import zoneinfo
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -315,6 +316,27 @@ BILLING_CREDIT_NOTE_NUMBER_FORMAT = env.str(
     "BILLING_CREDIT_NOTE_NUMBER_FORMAT", default="CN-{year}-{number:06d}"
 )
 BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=7)
+# Shown to a customer who pays by bank transfer (account holder, IBAN, BIC…); empty: not offered.
+BILLING_BANK_TRANSFER_INSTRUCTIONS = env.str("BILLING_BANK_TRANSFER_INSTRUCTIONS", default="")
+
+
+def _amount(var: str, default: str) -> Decimal:
+    raw = env.str(var, default=default)
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{var} must be an amount such as 10 or 9.50.") from None
+
+
+BILLING_ADD_FUNDS_MIN = _amount("BILLING_ADD_FUNDS_MIN", "5")
+BILLING_ADD_FUNDS_MAX = _amount("BILLING_ADD_FUNDS_MAX", "1000")
+# The demo gateway pays at once: for `make run` only, never with production settings.
+BILLING_DEMO_GATEWAY = env.bool("BILLING_DEMO_GATEWAY", default=DEBUG)
+if BILLING_DEMO_GATEWAY and not DEBUG:
+    raise ImproperlyConfigured("BILLING_DEMO_GATEWAY cannot be on in production (DEBUG off).")
+# The shop asks the panels whether a plan has room; the answer is kept this long for the pages
+# (checkout always asks again).
+STORE_AVAILABILITY_SECONDS = env.int("STORE_AVAILABILITY_SECONDS", default=30)
 
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
 # /healthz tells anyone only ok or failing; staff, and monitoring that sends this token as

@@ -21,6 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
     path("services/", include("provisioning.client_area.urls")),
+    path("billing/", include("portal.billing.urls")),
+    path("", include("portal.store.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += media_urls(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

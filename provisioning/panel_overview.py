@@ -1,4 +1,5 @@
-"""Live reads of panels for admin pages: Test connection and a product's VPN-networks tree.
+"""Live reads of panels for admin pages (Test connection, a product's VPN-networks tree) and the
+shop (which protocols a product offers).
 
 Calls to several panels run in parallel threads (:class:`provisioning.panel_calls.PanelCalls`),
 each bounded by the panel client's timeouts and tried once (an admin waiting on a page should see
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from provisioning.models import Server
+from provisioning.models import Product, Server
 from provisioning.panel_calls import PanelCalls
-from vpnpanel import LicenseInfo, Network, PanelClient, PanelError, SystemStatus
+from vpnpanel import LicenseInfo, Network, PanelClient, PanelError, Protocol, SystemStatus
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +125,18 @@ def _outcome(call: Call, panel: PanelClient) -> Outcome[Any]:
     except Exception as exc:  # a bug, not a panel answer: keep the page up, keep the traceback
         logger.exception("Unexpected error calling %r", panel)
         return Outcome(error=f"Unexpected error ({type(exc).__name__}); see the portal's log.")
+
+
+def product_protocols(product: Product) -> list[Protocol]:
+    """The protocols a new service of ``product`` may get: those enabled on its ticked networks
+    (every network of its servers when it ticks none), asked of the panels in parallel. Panels
+    that do not answer add nothing; none answering gives ``[]``."""
+    targets = product.typed_settings.deploy_targets
+    servers = list(product.group.servers.filter(enabled=True))
+    ticked = {(target.server_id, target.network) for target in targets}
+    offered: set[Protocol] = set()
+    for entry in servers_networks(servers):
+        for network in entry.networks.value or []:
+            if not ticked or (entry.server.pk, network.name) in ticked:
+                offered.update(network.enabled_protocols)
+    return [protocol for protocol in Protocol if protocol in offered]

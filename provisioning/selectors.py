@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from provisioning.models import (
     ModuleLogEntry,
-    Product,
     ReconciliationFinding,
     Server,
     Service,
@@ -146,31 +145,3 @@ def customer_services(*, user: Any) -> QuerySet[Service]:
 def customer_service(*, user: Any, service_id: int) -> Service | None:
     """One of the customer's services, or None (views answer 404, never 403 with data)."""
     return customer_services(user=user).filter(pk=service_id).first()
-
-
-@dataclass(frozen=True)
-class PlanSummary:
-    """What the public catalogue shows of a product (prices come with the store)."""
-
-    pk: int
-    name: str
-    download_mbps: int
-    upload_mbps: int
-    metered: bool
-
-
-def plans_on_sale() -> list[PlanSummary]:
-    """Every product, by name, as the storefront lists it."""
-    plans = []
-    for product in Product.objects.order_by("name"):
-        product_settings = product.typed_settings
-        plans.append(
-            PlanSummary(
-                pk=product.pk,
-                name=product.name,
-                download_mbps=product_settings.download_mbps,
-                upload_mbps=product_settings.upload_mbps,
-                metered=product_settings.metered,
-            )
-        )
-    return plans

@@ -8,6 +8,7 @@ API billing uses, so it is queued exactly as in production.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -15,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from portal.accounts.models import Customer
+from portal.billing.cycles import BillingCycle
+from portal.store.models import Coupon, CouponKind, CouponScope, Plan, PlanPrice
 from provisioning import services
 from provisioning.models import (
     CallOutcome,
@@ -139,6 +142,37 @@ class ReconciliationFindingFactory(factory.django.DjangoModelFactory):
     server = factory.SubFactory(ServerFactory)
     kind = FindingKind.ORPHAN
     remote_name = factory.Sequence(lambda n: f"vpn-orphan-{n}")
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    """A product on sale in the shop."""
+
+    class Meta:
+        model = Plan
+
+    product = factory.SubFactory(ProductFactory)
+    slug = factory.Sequence(lambda n: f"plan-{n}")
+    description = "A fast VPN."
+
+
+class PlanPriceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanPrice
+
+    plan = factory.SubFactory(PlanFactory)
+    cycle = BillingCycle.MONTHLY
+    price = Decimal("9.99")
+    setup_fee = Decimal("0")
+
+
+class CouponFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Coupon
+
+    code = factory.Sequence(lambda n: f"SAVE{n}")
+    kind = CouponKind.PERCENT
+    value = Decimal("10")
+    scope = CouponScope.FIRST_PAYMENT
 
 
 def order_service(customer: Customer, product: Product, **kwargs: Any) -> Service:

@@ -1,12 +1,102 @@
-"""The public storefront: the plans on sale, readable without signing in."""
+"""The storefront: the public catalogue and plan pages, the cart, checkout and my orders."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from __future__ import annotations
 
-from provisioning.selectors import plans_on_sale
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.core.http import no_store
+from portal.store import cart as shopping_cart
+from portal.store.catalogue import plan_card, plan_protocols, plans_on_sale
+from portal.store.forms import AddToCartForm, CheckoutForm
+from portal.store.models import Order
+from portal.store.services import CheckoutRefused, order_place
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "store/home.html", {"plans": plans_on_sale()})
+    return render(request, "store/home.html", {"cards": plans_on_sale()})
+
+
+@require_http_methods(["GET", "POST"])
+def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    card = plan_card(slug)
+    if card is None:
+        raise Http404("No such plan.")
+    cycles = [(price.cycle, price.get_cycle_display()) for price in card.prices]
+    form = AddToCartForm(request.POST or None, cycles=cycles)
+    if request.method == "POST" and form.is_valid():
+        if not card.available:
+            messages.error(request, f"{card.plan.name} is sold out just now.")
+        else:
+            shopping_cart.cart_add(
+                request.session,
+                plan_id=card.plan.pk,
+                cycle=form.cleaned_data["cycle"],
+                quantity=form.cleaned_data["quantity"],
+            )
+            return redirect("store:cart")
+    context = {"card": card, "form": form, "protocols": plan_protocols(card.plan)}
+    return render(request, "store/plan_detail.html", context)
+
+
+@require_GET
+def cart(request: HttpRequest) -> HttpResponse:
+    items = shopping_cart.cart_items(request.session)
+    total = sum(item.first_payment for item in items)
+    return render(request, "store/cart.html", {"items": items, "total": total})
+
+
+@require_POST
+def cart_remove(request: HttpRequest) -> HttpResponse:
+    try:
+        plan_id = int(request.POST.get("plan", ""))
+    except ValueError:
+        return redirect("store:cart")
+    shopping_cart.cart_remove(request.session, plan_id=plan_id, cycle=request.POST.get("cycle", ""))
+    return redirect("store:cart")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        messages.error(request, "Staff accounts cannot order; sign in as a customer.")
+        return redirect("store:cart")
+    items = shopping_cart.cart_items(request.session)
+    form = CheckoutForm(request.POST or None, initial={"checkout_token": uuid.uuid4()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = order_place(
+                customer=customer,
+                items=items,
+                checkout_token=form.cleaned_data["checkout_token"],
+                terms_accepted=form.cleaned_data["accept_terms"],
+                coupon_code=form.cleaned_data["coupon"],
+                actor=request.user,
+            )
+        except CheckoutRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            shopping_cart.cart_clear(request.session)
+            return redirect("billing:invoice_detail", pk=order.invoice_id)
+    total = sum(item.first_payment for item in items)
+    context = {"items": items, "total": total, "form": form}
+    return no_store(render(request, "store/checkout.html", context))
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = (
+        Order.objects.filter(customer__user=request.user)
+        .select_related("invoice")
+        .prefetch_related("items__plan__product")
+    )
+    return render(request, "store/order_list.html", {"orders": orders})

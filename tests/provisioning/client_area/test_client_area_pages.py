@@ -51,22 +51,6 @@ def test_my_services_lists_only_my_own(other_client, service_factory, other_cust
     assert f"/services/{mine.pk}/" not in page
 
 
-def test_home_is_the_public_plan_list(client, product):
-    page = client.get("/").content.decode()
-
-    assert product.name in page
-    assert "100 Mbit/s" in page
-    assert 'href="/accounts/login/"' in page
-    assert "/services/" not in page
-
-
-def test_home_gives_a_signed_in_customer_a_link_to_their_services(owner_client, product):
-    page = owner_client.get("/").content.decode()
-
-    assert product.name in page
-    assert 'href="/services/"' in page
-
-
 def test_my_services_shows_status_product_and_next_due(owner_client, service_factory):
     service_factory(remote_name="alice-1", status="provisioning")
 

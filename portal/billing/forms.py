@@ -1,0 +1,15 @@
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+
+
+class AddFundsForm(forms.Form):
+    amount = forms.DecimalField(max_digits=10, decimal_places=2, label="Amount to add")
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        low, high = settings.BILLING_ADD_FUNDS_MIN, settings.BILLING_ADD_FUNDS_MAX
+        if not low <= amount <= high:
+            raise forms.ValidationError(f"Add between {low} and {high}.")
+        return amount

@@ -1,0 +1,32 @@
+"""Read queries of billing, shaped for the client area and the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from portal.billing.models import CreditEntry, Invoice, InvoiceKind, Subscription
+
+
+def customer_invoices(*, user: Any) -> QuerySet[Invoice]:
+    """The invoices and credit notes of a signed-in customer, never another's."""
+    return Invoice.objects.filter(customer__user=user).select_related("customer")
+
+
+def customer_invoice(*, user: Any, invoice_id: int) -> Invoice | None:
+    return customer_invoices(user=user).filter(pk=invoice_id).first()
+
+
+def customer_credit_entries(*, user: Any) -> QuerySet[CreditEntry]:
+    return CreditEntry.objects.filter(customer__user=user).select_related("invoice")
+
+
+def next_due_dates(service_ids: list[int]) -> dict[int, Any]:
+    """Each service's next due date (services without a billing record are left out)."""
+    rows = Subscription.objects.filter(service_id__in=service_ids)
+    return dict(rows.values_list("service_id", "next_due_date"))
+
+
+def open_invoices(*, user: Any) -> QuerySet[Invoice]:
+    return customer_invoices(user=user).filter(kind=InvoiceKind.INVOICE, status="unpaid")

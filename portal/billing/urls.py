@@ -1,0 +1,14 @@
+from django.urls import path
+
+from portal.billing import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf_download, name="invoice_pdf"),
+    path("invoices/<int:pk>/pay/<slug:gateway>/", views.invoice_pay, name="invoice_pay"),
+    path("invoices/<int:pk>/credit/", views.invoice_apply_credit, name="invoice_apply_credit"),
+    path("credit/", views.credit, name="credit"),
+]

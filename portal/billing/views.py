@@ -1,0 +1,105 @@
+"""The customer's billing pages: invoices (view, pay, PDF) and the credit balance."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.billing.documents import document_context, invoice_pdf, pdf_filename
+from portal.billing.forms import AddFundsForm
+from portal.billing.gateways import gateways
+from portal.billing.models import Invoice, InvoiceStatus
+from portal.billing.selectors import customer_credit_entries, customer_invoice, customer_invoices
+from portal.billing.services import LineSpec, credit_apply, credit_balance, invoice_create
+from portal.core.http import no_store
+
+
+def _own_invoice(request: HttpRequest, pk: int) -> Invoice:
+    invoice = customer_invoice(user=request.user, invoice_id=pk)
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return invoice
+
+
+@login_required
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    invoices = customer_invoices(user=request.user)
+    return render(request, "billing/invoice_list.html", {"invoices": invoices})
+
+
+@login_required
+@require_GET
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _own_invoice(request, pk)
+    payable = invoice.status == InvoiceStatus.UNPAID and invoice.kind == "invoice"
+    context = {
+        **document_context(invoice),
+        "payable": payable,
+        "gateways": list(gateways().values()) if payable else [],
+        "credit": credit_balance(invoice.customer) if payable else 0,
+    }
+    return no_store(render(request, "billing/invoice_detail.html", context))
+
+
+@login_required
+@require_POST
+def invoice_pay(request: HttpRequest, pk: int, gateway: str) -> HttpResponse:
+    invoice = _own_invoice(request, pk)
+    chosen = gateways().get(gateway)
+    if chosen is None:
+        raise Http404("No such payment method.")
+    if invoice.status != InvoiceStatus.UNPAID:
+        messages.info(request, "This invoice is not open for payment.")
+        return redirect("billing:invoice_detail", pk=pk)
+    return no_store(chosen.start(request, invoice))
+
+
+@login_required
+@require_POST
+def invoice_apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _own_invoice(request, pk)
+    if invoice.status == InvoiceStatus.UNPAID and credit_apply(invoice=invoice, actor=request.user):
+        messages.success(request, "Your credit was applied to this invoice.")
+    return redirect("billing:invoice_detail", pk=pk)
+
+
+@login_required
+@require_GET
+def invoice_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _own_invoice(request, pk)
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, pdf_filename(invoice))
+    return no_store(response)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def credit(request: HttpRequest) -> HttpResponse:
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise Http404("Staff accounts have no credit.")
+    form = AddFundsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invoice = invoice_create(
+            customer=customer,
+            lines=[
+                LineSpec(
+                    description="Account credit",
+                    unit_price=form.cleaned_data["amount"],
+                    adds_credit=True,
+                )
+            ],
+            actor=request.user,
+        )
+        return redirect("billing:invoice_detail", pk=invoice.pk)
+    context = {
+        "balance": credit_balance(customer),
+        "entries": customer_credit_entries(user=request.user)[:100],
+        "form": form,
+    }
+    return render(request, "billing/credit.html", context)

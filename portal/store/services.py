@@ -1,0 +1,134 @@
+"""Placing an order: sold-out check, coupon, one order and one invoice in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.accounts.models import Customer
+from portal.billing.money import money
+from portal.billing.services import LineSpec, invoice_create
+from portal.billing.services.payments import invoice_settle_if_free
+from portal.store.availability import plan_available
+from portal.store.cart import CartItem
+from portal.store.models import Coupon, CouponScope, Order, OrderItem
+
+
+class CheckoutRefused(Exception):
+    """The order cannot be placed; ``message`` tells the customer why (nothing was created)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def coupon_for(code: str) -> Coupon:
+    """The usable coupon of ``code``, or CheckoutRefused saying why not."""
+    coupon = Coupon.objects.filter(code=code.strip().upper(), active=True).first()
+    if coupon is None:
+        raise CheckoutRefused("This coupon code is not valid.")
+    if coupon.valid_until is not None and coupon.valid_until < timezone.now():
+        raise CheckoutRefused("This coupon has expired.")
+    if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
+        raise CheckoutRefused("This coupon has been used up.")
+    return coupon
+
+
+def order_place(
+    *,
+    customer: Customer,
+    items: list[CartItem],
+    checkout_token: uuid.UUID,
+    terms_accepted: bool,
+    coupon_code: str = "",
+    actor: Any,
+) -> Order:
+    """One order and its invoice for ``items``; the same ``checkout_token`` again (a double
+    submit) returns the first order. Every plan is checked fresh for room on its panels first:
+    nothing is invoiced for a plan that is sold out."""
+    if existing := Order.objects.filter(checkout_token=checkout_token).first():
+        return existing
+    if not terms_accepted:
+        raise CheckoutRefused("Please accept the terms of service to order.")
+    if not items:
+        raise CheckoutRefused("Your cart is empty.")
+    for item in items:
+        if not plan_available(item.plan, fresh=True):
+            raise CheckoutRefused(
+                f"{item.plan.name} is sold out just now, so nothing was ordered. Please try "
+                "again later or choose another plan."
+            )
+    with transaction.atomic():
+        coupon = _take_coupon(coupon_code) if coupon_code.strip() else None
+        invoice = invoice_create(
+            customer=customer,
+            lines=[line for item in items for line in _lines(item, coupon)],
+            actor=actor,
+            source_key=f"order:{checkout_token}",
+        )
+        order = Order.objects.create(
+            customer=customer, checkout_token=checkout_token, invoice=invoice, coupon=coupon
+        )
+        OrderItem.objects.bulk_create(
+            OrderItem(
+                order=order,
+                plan=item.plan,
+                cycle=item.price.cycle,
+                quantity=item.quantity,
+                price=item.price.price,
+                setup_fee=item.price.setup_fee,
+            )
+            for item in items
+        )
+        if invoice.total == 0:
+            invoice_settle_if_free(invoice=invoice, actor=actor)
+    return order
+
+
+def _take_coupon(code: str) -> Coupon:
+    """Count one use, under the coupon's row lock, so two last orders cannot both have it."""
+    coupon = coupon_for(code)
+    locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
+    coupon_for(locked.code)  # still usable once locked
+    Coupon.objects.filter(pk=locked.pk).update(times_used=F("times_used") + 1)
+    return locked
+
+
+def _lines(item: CartItem, coupon: Coupon | None) -> list[LineSpec]:
+    price = item.price
+    discount = money(coupon.discount(price.price)) if coupon else Decimal(0)
+    recurring = (
+        price.price - discount if coupon and coupon.scope == CouponScope.RECURRING else price.price
+    )
+    lines = [
+        LineSpec(
+            description=f"{item.plan.name} ({price.get_cycle_display().lower()})",
+            unit_price=price.price,
+            quantity=item.quantity,
+            product=item.plan.product,
+            cycle=price.cycle,
+            recurring_price=money(recurring),
+        )
+    ]
+    if price.setup_fee > 0:
+        lines.append(
+            LineSpec(
+                description=f"Setup fee: {item.plan.name}",
+                unit_price=price.setup_fee,
+                quantity=item.quantity,
+            )
+        )
+    if discount > 0:
+        lines.append(
+            LineSpec(
+                description=f"Coupon {coupon.code}: {item.plan.name}",
+                unit_price=-discount,
+                quantity=item.quantity,
+            )
+        )
+    return lines

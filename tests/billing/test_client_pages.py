@@ -1,0 +1,133 @@
+"""The customer's billing pages: invoices (view, pay, PDF), bank transfer, credit; the demo
+gateway only in DEBUG."""
+
+import sys
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from portal.billing.gateways import gateways
+from portal.billing.models import CreditEntry, Gateway, InvoiceStatus
+from portal.billing.services import LineSpec, credit_balance, invoice_create
+from tests.portal.test_settings import PRODUCTION_ENV, _run
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
+
+
+@pytest.fixture
+def invoice(customer, product):
+    line = LineSpec(
+        description="VPN 100 (monthly)",
+        unit_price=Decimal("9.99"),
+        product=product,
+        cycle="monthly",
+        recurring_price=Decimal("9.99"),
+    )
+    return invoice_create(customer=customer, lines=[line], actor=None)
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    client.force_login(customer.user)
+    return client
+
+
+def test_the_invoice_page_shows_the_proforma_and_how_to_pay(signed_in, invoice):
+    page = signed_in.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+
+    assert "Proforma invoice" in page
+    assert "the invoice number is given when it is paid" in page
+    assert "9.99 EUR" in page
+    assert 'data-gateway="demo"' in page
+    assert "no-store" in signed_in.get(f"/billing/invoices/{invoice.pk}/")["Cache-Control"]
+
+
+def test_paying_with_the_demo_gateway_pays_and_orders_the_service(signed_in, invoice, customer):
+    response = signed_in.post(f"/billing/invoices/{invoice.pk}/pay/demo/")
+
+    invoice.refresh_from_db()
+    assert response["Location"] == f"/billing/invoices/{invoice.pk}/"
+    assert invoice.status == InvoiceStatus.PAID
+    assert invoice.payments.get().gateway == Gateway.DEMO
+    assert customer.services.count() == 1
+    page = signed_in.get(response["Location"]).content.decode()
+    assert invoice.number in page
+    assert 'id="pay"' not in page
+
+
+def test_the_pdf_is_the_invoice_as_a_document(signed_in, invoice):
+    signed_in.post(f"/billing/invoices/{invoice.pk}/pay/demo/")
+    invoice.refresh_from_db()
+
+    response = signed_in.get(f"/billing/invoices/{invoice.pk}/pdf/")
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert response["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
+
+
+@override_settings(BILLING_BANK_TRANSFER_INSTRUCTIONS="Acme Ltd\nIBAN DE02 1203 0000 0000 2020 51")
+def test_bank_transfer_shows_the_instructions_and_changes_nothing(signed_in, invoice):
+    response = signed_in.post(f"/billing/invoices/{invoice.pk}/pay/bank_transfer/")
+
+    page = response.content.decode()
+    assert "IBAN DE02 1203 0000 0000 2020 51" in page
+    assert f"INVOICE {invoice.pk}" in page
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.UNPAID
+
+
+def test_credit_pays_an_invoice_from_its_page(signed_in, invoice, customer):
+    CreditEntry.objects.create(customer=customer, amount=Decimal("20"), reason="gift")
+
+    signed_in.post(f"/billing/invoices/{invoice.pk}/credit/")
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert credit_balance(customer) == Decimal("10.01")
+
+
+def test_adding_funds_makes_an_untaxed_invoice_that_credits_once_paid(signed_in, customer):
+    response = signed_in.post("/billing/credit/", {"amount": "25.00"})
+    invoice = customer.invoices.get()
+    assert response["Location"] == f"/billing/invoices/{invoice.pk}/"
+
+    signed_in.post(f"/billing/invoices/{invoice.pk}/pay/demo/")
+
+    assert credit_balance(customer) == Decimal("25.00")
+    assert "25.00 EUR" in signed_in.get("/billing/credit/").content.decode()
+
+
+def test_adding_funds_out_of_bounds_is_refused(signed_in, customer, settings):
+    response = signed_in.post("/billing/credit/", {"amount": "0.50"})
+
+    assert f"Add between {settings.BILLING_ADD_FUNDS_MIN}" in response.content.decode()
+    assert not customer.invoices.exists()
+
+
+def test_another_customers_invoice_is_404(other_customer, invoice, client):
+    client.force_login(other_customer.user)
+
+    for url in (f"/billing/invoices/{invoice.pk}/", f"/billing/invoices/{invoice.pk}/pdf/"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/billing/invoices/{invoice.pk}/pay/demo/").status_code == 404
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.UNPAID
+
+
+def test_the_demo_gateway_is_offered_only_when_its_setting_is_on():
+    with override_settings(BILLING_DEMO_GATEWAY=False):
+        assert Gateway.DEMO not in gateways()
+    with override_settings(BILLING_DEMO_GATEWAY=True):
+        assert Gateway.DEMO in gateways()
+
+
+def test_production_settings_refuse_the_demo_gateway(tmp_path):
+    env = {**PRODUCTION_ENV, "BILLING_DEMO_GATEWAY": "1"}
+
+    result = _run([sys.executable, "manage.py", "check"], env, tmp_path)
+
+    assert result.returncode != 0
+    assert "BILLING_DEMO_GATEWAY cannot be on in production" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

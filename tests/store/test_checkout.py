@@ -1,0 +1,166 @@
+"""Cart and checkout: one order, one invoice, once; sold out refused before anything is made;
+coupons for the first payment or every payment."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from portal.billing.models import Invoice
+from portal.store.models import Order
+from tests.factories import CouponFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
+
+
+def add(client, cycle="monthly", quantity=1):
+    return client.post("/plans/vpn-100/", {"cycle": cycle, "quantity": quantity})
+
+
+def check_out(client, token=None, **fields):
+    data = {"checkout_token": token or uuid.uuid4(), "accept_terms": "on", **fields}
+    return client.post("/checkout/", data)
+
+
+def test_adding_to_the_cart_and_removing_again(client, shop_plan):
+    assert add(client, quantity=2)["Location"] == "/cart/"
+    page = client.get("/cart/").content.decode()
+    assert "VPN 100" in page
+    assert "29.98 EUR" in page  # 2 x (9.99 + 5.00 setup)
+
+    client.post("/cart/remove/", {"plan": shop_plan.pk, "cycle": "monthly"})
+
+    assert "Your cart is empty" in client.get("/cart/").content.decode()
+
+
+def test_checkout_needs_a_signed_in_customer(client, shop_plan):
+    add(client)
+
+    response = client.get("/checkout/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_checkout_makes_one_order_and_its_invoice_then_shows_the_invoice(signed_in, shop_plan):
+    add(signed_in, quantity=2)
+
+    response = check_out(signed_in)
+
+    order = Order.objects.get()
+    invoice = order.invoice
+    assert response["Location"] == f"/billing/invoices/{invoice.pk}/"
+    assert [(line.description, line.quantity, line.amount) for line in invoice.lines.all()] == [
+        ("VPN 100 (monthly)", 2, Decimal("19.98")),
+        ("Setup fee: VPN 100", 2, Decimal("10.00")),
+    ]
+    assert invoice.total == Decimal("29.98")
+    assert (invoice.status, invoice.number) == ("unpaid", None)
+    assert signed_in.session.get("store:cart") is None
+
+
+def test_the_checkout_sent_twice_makes_one_order(signed_in, shop_plan):
+    add(signed_in)
+    token = uuid.uuid4()
+
+    first = check_out(signed_in, token=token)
+    add(signed_in)  # the cart is emptied after the first; a second tab still has the form
+    second = check_out(signed_in, token=token)
+
+    assert Order.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+def test_terms_must_be_accepted(signed_in, shop_plan):
+    add(signed_in)
+
+    response = signed_in.post("/checkout/", {"checkout_token": uuid.uuid4()})
+
+    assert "accept the terms" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_sold_out_at_checkout_is_refused_before_anything_is_invoiced(
+    signed_in, shop_plan, simulator
+):
+    add(signed_in)  # the plan had room when it went into the cart (and is cached so)
+    simulator.knob("POST", "slots/exhaust")
+
+    response = check_out(signed_in)
+
+    assert response.status_code == 200
+    assert "VPN 100 is sold out just now, so nothing was ordered" in response.content.decode()
+    assert not Order.objects.exists()
+    assert not Invoice.objects.exists()
+
+
+def test_a_first_payment_coupon_discounts_the_first_invoice_only(signed_in, shop_plan):
+    CouponFactory(code="WELCOME", kind="percent", value=Decimal("50"), scope="first")
+    add(signed_in)
+
+    check_out(signed_in, coupon="welcome")
+
+    invoice = Order.objects.get().invoice
+    lines = {line.description: line for line in invoice.lines.all()}
+    assert lines["Coupon WELCOME: VPN 100"].amount == Decimal("-5.00")  # 50 % of 9.99, rounded
+    assert invoice.total == Decimal("9.99")  # 9.99 + 5.00 setup - 5.00
+    assert lines["VPN 100 (monthly)"].recurring_price == Decimal("9.99")
+
+
+def test_a_recurring_coupon_lowers_the_recurring_price_too(signed_in, shop_plan):
+    CouponFactory(code="LOYAL", kind="fixed", value=Decimal("2.00"), scope="recurring")
+    add(signed_in)
+
+    check_out(signed_in, coupon="LOYAL")
+
+    line = Order.objects.get().invoice.lines.get(description="VPN 100 (monthly)")
+    assert line.recurring_price == Decimal("7.99")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"code": "OLD", "valid_until": timezone.now() - timedelta(days=1)}, "has expired"),
+        ({"code": "USED", "max_uses": 1, "times_used": 1}, "has been used up"),
+        ({"code": "OFF", "active": False}, "is not valid"),
+    ],
+)
+def test_an_unusable_coupon_is_refused_and_nothing_is_ordered(
+    signed_in, shop_plan, fields, message
+):
+    CouponFactory(**fields)
+    add(signed_in)
+
+    response = check_out(signed_in, coupon=fields["code"])
+
+    assert message in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_coupon_counts_its_uses(signed_in, shop_plan):
+    coupon = CouponFactory(code="TWICE", max_uses=2)
+    for _ in range(2):
+        add(signed_in)
+        check_out(signed_in, coupon="TWICE")
+    add(signed_in)
+
+    third = check_out(signed_in, coupon="TWICE")
+
+    coupon.refresh_from_db()
+    assert coupon.times_used == 2
+    assert Order.objects.count() == 2
+    assert "has been used up" in third.content.decode()
+
+
+def test_a_free_order_is_paid_at_once_and_its_service_ordered(signed_in, shop_plan, customer):
+    shop_plan.prices.update(setup_fee=0)
+    CouponFactory(code="FREE", kind="percent", value=Decimal("100"), scope="first")
+    add(signed_in)
+
+    check_out(signed_in, coupon="FREE")
+
+    invoice = Order.objects.get().invoice
+    assert (invoice.total, invoice.status) == (0, "paid")
+    assert customer.services.count() == 1
