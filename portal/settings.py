@@ -146,6 +146,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "portal.core",
     "portal.accounts",
     "portal.store",
@@ -164,6 +167,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "portal.accounts.middleware.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -366,6 +371,36 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/services/"
+
+# Accounts (django-allauth; docs/accounts.md): customers sign up with an email address and a
+# password and sign in with either their username or their email. A sign-up cannot sign in
+# until its address is confirmed (accounts made by staff are not held); the account and its
+# Customer are made together.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "portal.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "portal.accounts.forms.LoginForm",
+    "signup": "portal.accounts.forms.SignupForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Failed passwords are counted by the portal's own sign-in throttle (per name, address and
+# both; LOGIN_THROTTLE_* below), on the customer and the admin login alike. allauth's
+# "login_failed" limit then counts only wrong two-factor codes (5 per account per 5 minutes).
+ACCOUNT_RATE_LIMITS = {"login": None}
+MFA_ADAPTER = "portal.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Staff must set up two-factor authentication before using the admin: on unless DEBUG (the demo
+# and the tests), where the setting can still turn it on.
+PORTAL_STAFF_REQUIRE_2FA = env.bool("PORTAL_STAFF_REQUIRE_2FA", default=not DEBUG)
 
 # Sign-in throttling (portal/accounts/throttle.py): failed attempts per window, counted per
 # (username, client address), per username across all addresses (a ceiling one address cannot

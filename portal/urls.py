@@ -20,6 +20,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
+    path("account/", include("portal.accounts.client_urls")),
     path("services/", include("provisioning.client_area.urls")),
     path("billing/", include("portal.billing.urls")),
     path("", include("portal.store.urls")),

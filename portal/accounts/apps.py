@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
     name = "portal.accounts"
     label = "accounts"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from portal.accounts.roles import roles_apply_after_migrate
+
+        post_migrate.connect(roles_apply_after_migrate, dispatch_uid="portal.accounts.roles")
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -1,14 +1,58 @@
+from __future__ import annotations
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from portal.accounts.countries import COUNTRIES
+from portal.accounts.vat import VAT_ID_MAX_LENGTH, vat_id_clean
+
+#: The billing details an invoice shows, in order; ``Customer.billing_address()`` returns them.
+BILLING_FIELDS = (
+    "billing_name",
+    "company_name",
+    "address_line1",
+    "address_line2",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+)
 
 
 class Customer(models.Model):
-    """A customer of the hosting provider; billing extends it (address, currency, credit)."""
+    """A customer of the hosting provider, with the billing details their invoices show.
+
+    Billing reads the plain fields below and snapshots ``billing_address()`` on a paid invoice.
+    ``tax_exempt`` is set by staff only.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer"
     )
+    billing_name = models.CharField("name", max_length=200, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True, choices=COUNTRIES)
+    vat_id = models.CharField(
+        "VAT or tax id",
+        max_length=VAT_ID_MAX_LENGTH,
+        blank=True,
+        help_text="In the EU, your VAT id with its country prefix (e.g. DE123456789).",
+    )
+    tax_exempt = models.BooleanField(
+        default=False, help_text="Invoices of this customer carry no tax (set by staff)."
+    )
+    signed_up = models.BooleanField(
+        "signed up on the site",
+        default=False,
+        editable=False,
+        help_text="Made by the customer's own sign-up: signing in waits until the email "
+        "address is confirmed. Customers made by staff are not held.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -21,6 +65,23 @@ class Customer(models.Model):
     def display_name(self) -> str:
         full_name = self.user.get_full_name()
         return self.company_name or full_name or self.user.get_username()
+
+    def clean(self) -> None:
+        try:
+            self.vat_id = vat_id_clean(country=self.country, vat_id=self.vat_id)
+        except ValidationError as exc:
+            raise ValidationError({"vat_id": exc.messages}) from None
+
+    def billing_address(self) -> dict[str, str | bool]:
+        """The billing details as they stand now, for an invoice to keep: every field of
+        ``BILLING_FIELDS`` (empty strings where unset), ``billing_name`` falling back to the
+        display name, the country's name, the account's email and ``tax_exempt``."""
+        snapshot: dict[str, str | bool] = {name: getattr(self, name) for name in BILLING_FIELDS}
+        snapshot["billing_name"] = self.billing_name or self.display_name
+        snapshot["country_name"] = self.get_country_display() if self.country else ""
+        snapshot["email"] = self.user.email
+        snapshot["tax_exempt"] = self.tax_exempt
+        return snapshot
 
 
 class KnownSignInAddress(models.Model):

@@ -1,34 +1,33 @@
+"""Sign-in (allauth's view, throttled) and the client area's billing details page."""
+
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from allauth.account import views as allauth_views
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
-from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
-from django.urls import reverse
+from portal.accounts import services
+from portal.accounts.forms import BillingDetailsForm, LoginForm
+from portal.accounts.models import BILLING_FIELDS, Customer
+from portal.core.http import no_store
 
-from portal.accounts.forms import ThrottledAuthenticationForm
+BILLING_DETAILS_SAVED = "Your billing details have been saved. New invoices will show them."
 
 
-class LoginView(auth_views.LoginView):
-    """Django's sign-in view with the throttled form; a throttled attempt answers 429."""
+class LoginView(allauth_views.LoginView):
+    """allauth's sign-in (stages: email verification, two-factor code) with the throttled
+    form; a throttled attempt answers 429 with ``Retry-After``."""
 
-    authentication_form = ThrottledAuthenticationForm
-    redirect_authenticated_user = True
+    form_class = LoginForm
 
-    def get_redirect_url(self) -> str:
-        """The safe ``next`` target, unless it is this page: that would loop, so go home instead."""
-        target = super().get_redirect_url()
-        if target and urlsplit(target).path == self.request.path:
-            return ""
-        return target
+    def get_form_class(self) -> type[LoginForm]:
+        return LoginForm
 
-    def get_default_redirect_url(self) -> str:
-        """Without a safe ``next``, staff go to the admin: they have no services to land on."""
-        if self.request.user.is_staff:
-            return reverse("admin:index")
-        return super().get_default_redirect_url()
-
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
         return answer_throttled(super().form_invalid(form), form)
 
 
@@ -39,3 +38,24 @@ def answer_throttled(response: HttpResponse, form: object) -> HttpResponse:
         response.status_code = 429
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def _customer(request: HttpRequest) -> Customer:
+    try:
+        return request.user.customer
+    except ObjectDoesNotExist:
+        raise Http404("This account has no customer record.") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def billing_details(request: HttpRequest) -> HttpResponse:
+    """The signed-in customer's billing details: name, company, address, country, VAT id."""
+    customer = _customer(request)
+    form = BillingDetailsForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        details = {name: form.cleaned_data[name] for name in BILLING_FIELDS}
+        services.customer_billing_details_update(customer=customer, **details)
+        messages.success(request, BILLING_DETAILS_SAVED)
+        return no_store(redirect("account:billing"))
+    return no_store(render(request, "account/billing_details.html", {"form": form}))

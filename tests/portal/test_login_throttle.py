@@ -1,5 +1,5 @@
-"""Sign-in throttling on the customer and the admin login: per name and address, per name, per
-address; locks end with their window and one attacker cannot lock the real user out.
+"""Sign-in throttling on the customer (allauth's) and the admin login: per name and address, per
+name, per address; locks end with their window and one attacker cannot lock the real user out.
 
 Every test signs in under fresh names from fresh addresses, so counters left in a shared cache
 (Redis keeps them between runs) never meet; the throttle's clock is frozen mid-window.
@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AbstractUser
 from django.db import connections
@@ -130,6 +131,44 @@ def test_no_password_is_checked_while_throttled(user, new_address):
 
     assert response.status_code == 429
     backend.assert_not_called()
+
+
+def test_no_password_is_checked_by_any_backend_while_throttled(user, new_address):
+    address = new_address()
+    fail(address, user.username, PER_USER_AND_IP)
+
+    with (
+        mock.patch.object(ModelBackend, "authenticate", autospec=True) as model_backend,
+        mock.patch.object(AuthenticationBackend, "authenticate", autospec=True) as allauth_backend,
+    ):
+        response, _ = sign_in(address, user.email)
+
+    assert response.status_code == 429
+    model_backend.assert_not_called()
+    allauth_backend.assert_not_called()
+
+
+def test_an_accounts_email_and_username_share_their_counters(user, new_address):
+    address = new_address()
+    for _ in range(PER_USER_AND_IP):
+        response, _ = sign_in(address, user.email, "wrong")
+        assert response.status_code == 200
+        assert b"enter a correct email address and password" in response.content
+
+    assert sign_in(address, user.username)[0].status_code == 429
+    assert sign_in(address, user.email)[0].status_code == 429
+
+
+def test_signing_in_by_email_works_and_clears_its_failures(user, new_address):
+    address = new_address()
+    fail(address, user.username, PER_USER_AND_IP - 1)
+
+    response, client = sign_in(address, user.email)
+    fail(address, user.username, PER_USER_AND_IP - 1)
+
+    assert response.status_code == 302
+    assert signed_in(client) == user.pk
+    assert sign_in(address, user.username)[0].status_code == 302
 
 
 def test_refused_attempts_count_against_no_other_limit(user_factory, new_address):

@@ -1,0 +1,46 @@
+"""Staff need two-factor authentication before using the admin (``PORTAL_STAFF_REQUIRE_2FA``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+SET_UP_2FA_FIRST = (
+    "Staff must use two-factor authentication: set up an authenticator app to continue to "
+    "the admin."
+)
+MAIN_TYPES = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+
+
+class StaffTwoFactorMiddleware:
+    """Sends signed-in staff without an authenticator from the admin to set one up.
+
+    With an authenticator, signing in already asked for its code (allauth's stage runs on the
+    customer and the admin login alike). Signing out stays open to them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._must_set_up(request):
+            messages.warning(request, SET_UP_2FA_FIRST)
+            return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+    def _must_set_up(self, request: HttpRequest) -> bool:
+        if not settings.PORTAL_STAFF_REQUIRE_2FA:
+            return False
+        user = request.user
+        if not (user.is_authenticated and user.is_staff):
+            return False
+        admin_root = reverse("admin:index")
+        if not request.path.startswith(admin_root) or request.path == reverse("admin:logout"):
+            return False
+        return not is_mfa_enabled(user, MAIN_TYPES)
