@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.http import no_store
 from provisioning.client_area import panel_reads, presentation
+from provisioning.client_area.extensions import next_due_dates
 from provisioning.client_area.messages import customer_message
 from provisioning.client_area.responses import error_status, rate_limited, text_for_error
 from provisioning.exceptions import NotOnPanel, PanelReadFailed, ProtocolDisabled
@@ -55,8 +56,12 @@ def _service_context(service: Service, *, section: str) -> dict[str, object]:
 @require_GET
 @login_required
 def service_list(request: HttpRequest) -> HttpResponse:
-    services = customer_services(user=request.user).order_by("-created_at", "-id")
-    rows = [(service, presentation.status_label(service.status)) for service in services]
+    services = list(customer_services(user=request.user).order_by("-created_at", "-id"))
+    due = next_due_dates([service.pk for service in services])
+    rows = [
+        (service, presentation.status_label(service.status), due.get(service.pk))
+        for service in services
+    ]
     return render(request, "client_area/service_list.html", {"rows": rows})
 
 
