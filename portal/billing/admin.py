@@ -1,0 +1,398 @@
+"""Billing in the admin: invoices (issue by hand, record a payment, cancel, credit note),
+payments, tax rates, credit, the audit trail. Nothing here saves a money row itself: every
+button is a confirmation page whose POST calls a billing service, and paid invoices are never
+edited or deleted."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.forms import formset_factory
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from portal.accounts.models import Customer
+from portal.billing.cycles import BillingCycle
+from portal.billing.models import (
+    BillingEvent,
+    CreditEntry,
+    Gateway,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Subscription,
+    TaxRate,
+)
+from portal.billing.services import (
+    LineSpec,
+    credit_note_issue,
+    invoice_cancel,
+    invoice_create,
+    payment_record,
+)
+from portal.billing.services.invoices import BillingRefused
+from provisioning.models import Product, Service
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record nobody edits from the admin (it changes only through billing's services)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = ("description", "quantity", "unit_price", "amount", "product", "cycle")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ("received_at", "gateway", "reference", "amount", "refunded", "recorded_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RecordPaymentForm(forms.Form):
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reference = forms.CharField(
+        max_length=200, help_text="The bank's reference of the transfer (recorded once)."
+    )
+
+
+class CreditNoteForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="Before tax."
+    )
+    reason = forms.CharField(max_length=200)
+    to_credit_balance = forms.BooleanField(
+        required=False, initial=True, label="Add the credit note's total to the customer's credit"
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200)
+
+
+class IssueForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=Customer.objects.select_related("user"))
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class IssueLineForm(forms.Form):
+    description = forms.CharField(max_length=255)
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    unit_price = forms.DecimalField(max_digits=12, decimal_places=2)
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.all(),
+        required=False,
+        help_text="With a product, paying the line orders that many services of it.",
+    )
+    cycle = forms.ChoiceField(choices=[("", "—"), *BillingCycle.choices], required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("product") and not data.get("cycle"):
+            raise forms.ValidationError("A line that orders services needs a billing cycle.")
+        return data
+
+
+IssueLineFormSet = formset_factory(IssueLineForm, extra=3, min_num=1, validate_min=True)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "customer", "kind", "status", "total", "amount_paid", "issued_at")
+    list_filter = ("status", "kind", "reverse_charge")
+    search_fields = ("number", "customer__user__email", "customer__user__username")
+    list_select_related = ("customer__user",)
+    date_hierarchy = "issued_at"
+    inlines = (InvoiceLineInline, PaymentInline)
+    readonly_fields = (
+        "number", "kind", "status", "customer", "currency", "subtotal", "tax_label", "tax_amount",
+        "total", "amount_paid", "credited_invoice", "issued_at", "due_at", "paid_at",
+        "cancelled_at", "buyer", "seller", "notes",
+    )  # fmt: skip
+    fields = readonly_fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("billing.view_invoice")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("billing.add_invoice")
+
+    @staticmethod
+    def may_act(request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.change_invoice")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        urls = [
+            path(
+                "<path:object_id>/pay/", view(self.record_payment_view), name="billing_invoice_pay"
+            ),
+            path("<path:object_id>/cancel/", view(self.cancel_view), name="billing_invoice_cancel"),
+            path(
+                "<path:object_id>/credit-note/",
+                view(self.credit_note_view),
+                name="billing_invoice_credit_note",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            may_act = self.may_act(request)
+            context["invoice_actions"] = [
+                (name, label)
+                for name, label, allowed in (
+                    ("billing_invoice_pay", "Record a payment", obj.status == "unpaid"),
+                    ("billing_invoice_cancel", "Cancel", obj.status == "unpaid"),
+                    ("billing_invoice_credit_note", "Credit note", obj.status == "paid"),
+                )
+                if allowed and may_act and obj.kind == "invoice"
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Issue by hand ------------------------------------------------------------------------------
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form, lines = IssueForm(data), IssueLineFormSet(data, prefix="lines")
+        if request.method == "POST" and form.is_valid() and lines.is_valid():
+            specs = [_line_spec(line) for line in lines.cleaned_data if line]
+            try:
+                invoice = invoice_create(
+                    customer=form.cleaned_data["customer"],
+                    lines=specs,
+                    actor=request.user,
+                    notes=form.cleaned_data["notes"],
+                )
+            except (BillingRefused, ValueError) as exc:
+                form.add_error(None, getattr(exc, "message", str(exc)))
+            else:
+                self.log_addition(request, invoice, [{"added": {}}])
+                self.message_user(request, f"{invoice} issued.", messages.SUCCESS)
+                return redirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Issue an invoice by hand",
+            "opts": self.opts,
+            "form": form,
+            "lines": lines,
+            "media": self.media + form.media + lines.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/billing/invoice/issue.html", context)
+
+    # Buttons --------------------------------------------------------------------------------------
+
+    def _invoice_or_404(self, request: HttpRequest, object_id: str) -> Invoice:
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        invoice = self.get_object(request, unquote(object_id))
+        if invoice is None:
+            raise Http404("No such invoice.")
+        if not self.may_act(request):
+            raise PermissionDenied
+        return invoice
+
+    def record_payment_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A bank transfer received: recorded once per bank reference."""
+        invoice = self._invoice_or_404(request, object_id)
+        form = RecordPaymentForm(request.POST or None, initial={"amount": invoice.balance_due})
+        if request.method == "POST" and form.is_valid():
+            return self._act(
+                request,
+                invoice,
+                lambda: payment_record(
+                    invoice=invoice,
+                    amount=form.cleaned_data["amount"],
+                    gateway=Gateway.BANK_TRANSFER,
+                    reference=form.cleaned_data["reference"],
+                    actor=request.user,
+                ),
+                done="Payment recorded.",
+            )
+        return self._confirm(request, invoice, "Record a bank transfer", form, "Record it")
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        invoice = self._invoice_or_404(request, object_id)
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            return self._act(
+                request,
+                invoice,
+                lambda: invoice_cancel(
+                    invoice=invoice, actor=request.user, reason=form.cleaned_data["reason"]
+                ),
+                done="Invoice cancelled.",
+            )
+        return self._confirm(request, invoice, "Cancel this unpaid invoice?", form, "Cancel it")
+
+    def credit_note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        invoice = self._invoice_or_404(request, object_id)
+        form = CreditNoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            return self._act(
+                request,
+                invoice,
+                lambda: credit_note_issue(
+                    invoice=invoice,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                    to_credit_balance=form.cleaned_data["to_credit_balance"],
+                ),
+                done="Credit note issued.",
+            )
+        return self._confirm(request, invoice, "Issue a credit note", form, "Issue it")
+
+    def _act(self, request: HttpRequest, invoice: Invoice, action, *, done: str) -> HttpResponse:
+        try:
+            action()
+        except BillingRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.log_change(request, invoice, done)
+            self.message_user(request, done, messages.SUCCESS)
+        return redirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
+
+    def _confirm(
+        self, request: HttpRequest, invoice: Invoice, question: str, form: forms.Form, submit: str
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": question,
+            "opts": self.opts,
+            "object": invoice,
+            "question": question,
+            "details": [f"Total {invoice.total} {invoice.currency}, paid {invoice.amount_paid}."],
+            "form": form,
+            "submit_label": submit,
+            "cancel_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
+
+
+def _line_spec(line: dict[str, Any]) -> LineSpec:
+    return LineSpec(
+        description=line["description"],
+        unit_price=line["unit_price"],
+        quantity=line["quantity"],
+        product=line.get("product"),
+        cycle=line.get("cycle") or "",
+    )
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "customer", "invoice", "gateway", "amount", "refunded")
+    list_filter = ("gateway",)
+    search_fields = ("reference", "invoice__number", "customer__user__email")
+    list_select_related = ("customer__user", "invoice")
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    list_display = ("country", "name", "rate")
+    search_fields = ("country", "name")
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "customer", "amount", "reason", "invoice")
+    search_fields = ("customer__user__email", "reason")
+    list_select_related = ("customer__user", "invoice")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ("service", "customer", "cycle", "recurring_price", "next_due_date")
+    list_filter = ("cycle",)
+    list_select_related = ("service", "customer__user")
+
+
+@admin.register(BillingEvent)
+class BillingEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "customer", "invoice", "actor")
+    list_filter = ("action",)
+    list_select_related = ("customer__user", "invoice", "actor")
+
+
+class InvoiceForCustomerInline(admin.TabularInline):
+    model = Invoice
+    fk_name = "customer"
+    fields = ("__str__", "kind", "status", "total", "amount_paid", "issued_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CreditForCustomerInline(admin.TabularInline):
+    model = CreditEntry
+    fields = ("created_at", "amount", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceForCustomerInline(admin.TabularInline):
+    model = Service
+    fields = ("__str__", "product", "status", "server", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def add_customer_inlines(site: admin.AdminSite) -> None:
+    """The customer's page shows their services, invoices and credit: accounts sits under
+    provisioning and billing, so billing adds them to its admin instead of accounts importing
+    either."""
+    customer_admin = site._registry.get(Customer)
+    if customer_admin is None:
+        return
+    for inline in (ServiceForCustomerInline, InvoiceForCustomerInline, CreditForCustomerInline):
+        if inline not in customer_admin.inlines:
+            customer_admin.inlines = (*customer_admin.inlines, inline)
+
+
+add_customer_inlines(admin.site)

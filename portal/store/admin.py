@@ -1,0 +1,70 @@
+"""The shop in the admin: plans and their prices, coupons, orders (read-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from portal.store.models import Coupon, Order, OrderItem, Plan, PlanPrice
+
+
+class PlanPriceInline(admin.TabularInline):
+    model = PlanPrice
+    extra = 1
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "on_sale", "position")
+    list_editable = ("on_sale", "position")
+    list_select_related = ("product",)
+    inlines = (PlanPriceInline,)
+    search_fields = ("product__name", "slug")
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "kind",
+        "value",
+        "scope",
+        "valid_until",
+        "times_used",
+        "max_uses",
+        "active",
+    )
+    list_filter = ("kind", "scope", "active")
+    search_fields = ("code",)
+    readonly_fields = ("times_used",)
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    fields = ("plan", "cycle", "quantity", "price", "setup_fee")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer", "invoice", "coupon", "created_at")
+    list_select_related = ("customer__user", "invoice", "coupon")
+    search_fields = ("customer__user__email", "invoice__number")
+    inlines = (OrderItemInline,)
+    readonly_fields = ("customer", "checkout_token", "invoice", "coupon", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
