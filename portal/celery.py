@@ -52,6 +52,11 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
+    "notifications-email-sweeper": {
+        "task": "notifications.sweep_queued_emails",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "provisioning-module-log-cleanup": {
         "task": "provisioning.cleanup_module_log",
         "schedule": crontab(hour=3, minute=17),

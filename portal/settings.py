@@ -424,6 +424,69 @@ PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=0)
 if PORTAL_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("PORTAL_TRUSTED_PROXY_COUNT must be 0 or more.")
 
+# Email: every message (the portal's own, Django's and allauth's) is recorded, encrypted, by the
+# queued backend and sent by a worker after the commit, so a slow or dead mail server never fails
+# the request that sent it. The worker delivers through NOTIFICATIONS_DELIVERY_BACKEND: SMTP, or,
+# in DEBUG without an EMAIL_HOST, files under var/mail/ (the demo has no mail server).
+EMAIL_BACKEND = "portal.notifications.backends.QueuedEmailBackend"
+_EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_HOST = _EMAIL_HOST or "localhost"
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
+# Without it a mail server that accepts the connection and then says nothing holds a worker forever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=20.0)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+NOTIFICATIONS_DELIVERY_BACKEND = env.str(
+    "NOTIFICATIONS_DELIVERY_BACKEND",
+    default="django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG and not _EMAIL_HOST
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+if NOTIFICATIONS_DELIVERY_BACKEND == EMAIL_BACKEND:
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_DELIVERY_BACKEND must name the backend that delivers (e.g. "
+        "django.core.mail.backends.smtp.EmailBackend), not the queued one."
+    )
+# A failed delivery is tried again with exponential backoff, MAX_ATTEMPTS times in all, then
+# marked failed; the sweep re-sends a queued message overdue by SWEEP_AFTER (its task was lost).
+# Countdowns stay below the broker's visibility timeout (3600 s), or Redis redelivers early.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30.0)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_MAX_SECONDS", default=1800.0)
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = env.int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", default=300)
+if NOTIFICATIONS_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("NOTIFICATIONS_MAX_ATTEMPTS must be at least 1.")
+if NOTIFICATIONS_RETRY_BASE_SECONDS < 0:
+    raise ImproperlyConfigured("NOTIFICATIONS_RETRY_BASE_SECONDS must be 0 or more.")
+if not 0 <= NOTIFICATIONS_RETRY_MAX_SECONDS < 3600:
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_RETRY_MAX_SECONDS must be below 3600 (the broker's visibility timeout)."
+    )
+if NOTIFICATIONS_SWEEP_AFTER_SECONDS < 1:
+    raise ImproperlyConfigured("NOTIFICATIONS_SWEEP_AFTER_SECONDS must be at least 1.")
+
+# The portal's public address, for the links in emails (a worker has no request to ask).
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
+if not PORTAL_BASE_URL:
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL must be set when DEBUG is off: the portal's public address, such as "
+        "https://portal.example.com (the links in emails)."
+    )
+_base = urlsplit(PORTAL_BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.hostname or _base.query or _base.fragment:
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL must be an http(s) address such as https://portal.example.com."
+    )
+
 # One strict policy for the whole site, admin included (Django 5.2's admin loads only external
 # scripts): no inline script or style anywhere, so injected markup cannot run.
 CONTENT_SECURITY_POLICY = {

@@ -13,10 +13,13 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from portal.accounts.models import Customer
 from portal.billing.cycles import BillingCycle
+from portal.notifications import payload
+from portal.notifications.models import EmailRecord
 from portal.store.models import Coupon, CouponKind, CouponScope, Plan, PlanPrice
 from provisioning import services
 from provisioning.models import (
@@ -142,6 +145,24 @@ class ReconciliationFindingFactory(factory.django.DjangoModelFactory):
     server = factory.SubFactory(ServerFactory)
     kind = FindingKind.ORPHAN
     remote_name = factory.Sequence(lambda n: f"vpn-orphan-{n}")
+
+
+class EmailRecordFactory(factory.django.DjangoModelFactory):
+    """A recorded email, queued and due: by default a plain-text note of kind ``other``;
+    ``body=`` sets its text (the stored message is built from ``to``, ``subject`` and it)."""
+
+    class Meta:
+        model = EmailRecord
+
+    class Params:
+        body = "Hello from the portal."
+
+    to = factory.Sequence(lambda n: f"customer{n}@example.com")
+    subject = "A note from the portal"
+    kind = payload.OTHER_KIND
+    message = factory.LazyAttribute(
+        lambda record: payload.pack(EmailMessage(record.subject, record.body, to=[record.to]))
+    )
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

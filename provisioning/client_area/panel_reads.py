@@ -362,6 +362,29 @@ def create_one_time_link(service: Service) -> str:
         panel.close()
 
 
+def network_protocols(service: Service, *, action: str = "network_protocols") -> list[str]:
+    """Labels of the protocols the service's network offers, in display order ("WireGuard", …).
+
+    Raises NotOnPanel or PanelReadFailed.
+    """
+    if not service.is_on_panel:
+        raise NotOnPanel(status=service.status)
+    panel = _panel(service, action)
+    try:
+        name = (
+            service.network
+            or _ask(lambda: panel.get_client(service.remote_name), "the client").network_name
+        )
+        network = _ask(lambda: panel.network(name), "the network")
+    finally:
+        panel.close()
+    return [
+        spec.label
+        for protocol, spec in PROTOCOL_FILES.items()
+        if network.protocol_enabled(protocol)
+    ]
+
+
 def service_traffic(service: Service, year: int, month: int) -> list[TrafficDay]:
     """Per-day traffic of the service's client in one month. Raises NotOnPanel or
     PanelReadFailed."""
