@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from cryptography.fernet import Fernet
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
@@ -30,6 +35,33 @@ def with_totp(user) -> str:
 @pytest.fixture
 def require_2fa(settings) -> None:
     settings.PORTAL_STAFF_REQUIRE_2FA = True
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("0", "False")])
+def test_the_setting_is_on_in_production_unless_turned_off(tmp_path, value, expected):
+    env = {
+        key: val
+        for key, val in os.environ.items()
+        if not key.startswith(("DJANGO_", "PORTAL_", "DATABASE_", "REDIS_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_SECRET_KEY="x" * 60,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        PORTAL_EMBEDDED="1",
+        PORTAL_BASE_URL="https://portal.example.com",
+        PORTAL_VAR_DIR=str(tmp_path),
+    )
+    if value is not None:
+        env["PORTAL_STAFF_REQUIRE_2FA"] = value
+    code = "import django; django.setup(); from django.conf import settings; "
+    code += "print(settings.PORTAL_STAFF_REQUIRE_2FA)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == expected
 
 
 def test_the_setting_is_off_in_debug_and_documented(settings):
