@@ -35,6 +35,7 @@ from portal.billing.services import (
     credit_note_issue,
     invoice_cancel,
     invoice_create,
+    invoice_email_again,
     payment_record,
 )
 from portal.billing.services.invoices import BillingRefused
@@ -100,6 +101,9 @@ class CancelForm(forms.Form):
 class IssueForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.select_related("user"))
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    email_customer = forms.BooleanField(
+        required=False, initial=True, label="Email the invoice to the customer"
+    )
 
 
 class IssueLineForm(forms.Form):
@@ -155,6 +159,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
                 "<path:object_id>/pay/", view(self.record_payment_view), name="billing_invoice_pay"
             ),
             path("<path:object_id>/cancel/", view(self.cancel_view), name="billing_invoice_cancel"),
+            path("<path:object_id>/resend/", view(self.resend_view), name="billing_invoice_resend"),
             path(
                 "<path:object_id>/credit-note/",
                 view(self.credit_note_view),
@@ -172,6 +177,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
                     ("billing_invoice_pay", "Record a payment", obj.status == "unpaid"),
                     ("billing_invoice_cancel", "Cancel", obj.status == "unpaid"),
                     ("billing_invoice_credit_note", "Credit note", obj.status == "paid"),
+                    ("billing_invoice_resend", "Email it again", obj.status != "cancelled"),
                 )
                 if allowed and may_act and obj.kind == "invoice"
             ]
@@ -192,6 +198,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
                     lines=specs,
                     actor=request.user,
                     notes=form.cleaned_data["notes"],
+                    notify=form.cleaned_data["email_customer"],
                 )
             except (BillingRefused, ValueError) as exc:
                 form.add_error(None, getattr(exc, "message", str(exc)))
@@ -272,6 +279,20 @@ class InvoiceAdmin(ReadOnlyAdmin):
                 done="Credit note issued.",
             )
         return self._confirm(request, invoice, "Issue a credit note", form, "Issue it")
+
+    def resend_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        invoice = self._invoice_or_404(request, object_id)
+        form = forms.Form(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            address = invoice.customer.user.email
+            return self._act(
+                request,
+                invoice,
+                lambda: invoice_email_again(invoice=invoice, actor=request.user),
+                done=f"Invoice emailed again to {address}.",
+            )
+        question = f"Email this invoice again to {invoice.customer.user.email or 'the customer'}?"
+        return self._confirm(request, invoice, question, form, "Send it")
 
     def _act(self, request: HttpRequest, invoice: Invoice, action, *, done: str) -> HttpResponse:
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
 from portal.billing.models import CreditEntry, Invoice, InvoiceKind, Subscription
+from portal.billing.money import ZERO, money
 
 
 def customer_invoices(*, user: Any) -> QuerySet[Invoice]:
@@ -30,3 +32,9 @@ def next_due_dates(service_ids: list[int]) -> dict[int, Any]:
 
 def open_invoices(*, user: Any) -> QuerySet[Invoice]:
     return customer_invoices(user=user).filter(kind=InvoiceKind.INVOICE, status="unpaid")
+
+
+def credit_balance(customer: Any) -> Decimal:
+    """The sum of the customer's credit entries (a Customer or its id)."""
+    total = CreditEntry.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"]
+    return money(total or ZERO)

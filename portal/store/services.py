@@ -16,6 +16,7 @@ from portal.billing.services import LineSpec, invoice_create
 from portal.billing.services.payments import invoice_settle_if_free
 from portal.store.availability import plan_available
 from portal.store.cart import CartItem
+from portal.store.emails import order_confirmation_send
 from portal.store.models import Coupon, CouponScope, Order, OrderItem
 
 
@@ -86,7 +87,8 @@ def order_place(
             for item in items
         )
         if invoice.total == 0:
-            invoice_settle_if_free(invoice=invoice, actor=actor)
+            order.invoice = invoice_settle_if_free(invoice=invoice, actor=actor)
+        order_confirmation_send(order=order)
     return order
 
 

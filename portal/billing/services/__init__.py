@@ -12,6 +12,7 @@ from portal.billing.services.invoices import (
     credit_note_issue,
     invoice_cancel,
     invoice_create,
+    invoice_email_again,
 )
 from portal.billing.services.payments import payment_record
 
@@ -22,5 +23,6 @@ __all__ = [
     "credit_note_issue",
     "invoice_cancel",
     "invoice_create",
+    "invoice_email_again",
     "payment_record",
 ]

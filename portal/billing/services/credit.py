@@ -8,17 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 
 from portal.accounts.models import Customer
 from portal.billing.models import CreditEntry, Gateway, Invoice, Payment
-from portal.billing.money import ZERO, money
+from portal.billing.money import money
+from portal.billing.selectors import credit_balance
 from portal.billing.services.payments import payment_record
-
-
-def credit_balance(customer: Customer) -> Decimal:
-    total = CreditEntry.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"]
-    return money(total or ZERO)
 
 
 def credit_apply(*, invoice: Invoice, actor: Any, amount: Decimal | None = None) -> Payment | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.accounts.models import Customer
 from portal.billing import events
+from portal.billing.emails import invoice_issued_send
 from portal.billing.models import (
     CreditEntry,
     Invoice,
@@ -60,9 +61,11 @@ def invoice_create(
     actor: Any,
     source_key: str | None = None,
     notes: str = "",
+    notify: bool = False,
 ) -> Invoice:
     """A proforma invoice for ``lines``, taxed for the customer as they are now; its final
-    number comes when it is paid. The same ``source_key`` again returns the first invoice."""
+    number comes when it is paid. The same ``source_key`` again returns the first invoice.
+    ``notify`` emails it to the customer (recorded with it, so sent once, when it commits)."""
     if source_key and (existing := Invoice.objects.filter(source_key=source_key).first()):
         return existing
     if not lines:
@@ -96,6 +99,8 @@ def invoice_create(
             customer_id=customer.pk, invoice=invoice, actor=actor, action="invoice_issued",
             total=invoice.total,
         )  # fmt: skip
+        if notify:
+            invoice_issued_send(invoice=invoice)
     return invoice
 
 
@@ -128,6 +133,19 @@ def _treatment(customer: Customer) -> TaxTreatment:
 def _rate_for(country: str) -> tuple[Decimal, str] | None:
     rate = TaxRate.objects.filter(country=country.upper()).first()
     return (rate.rate, rate.name) if rate else None
+
+
+def invoice_email_again(*, invoice: Invoice, actor: Any) -> None:
+    """Email ``invoice`` to its customer again (an admin's resend); refused for a cancelled one
+    or a customer without an email address."""
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise BillingRefused("A cancelled invoice is not sent.")
+    with transaction.atomic():
+        if not invoice_issued_send(invoice=invoice, again=True):
+            raise BillingRefused("The customer has no email address: nothing was sent.")
+        events.record(
+            customer_id=invoice.customer_id, invoice=invoice, actor=actor, action="invoice_emailed"
+        )
 
 
 def invoice_cancel(*, invoice: Invoice, actor: Any, reason: str) -> Invoice:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.billing import events
 from portal.billing.cycles import add_cycle
+from portal.billing.emails import payment_received_send_on_commit
 from portal.billing.models import (
     CreditEntry,
     Invoice,
@@ -66,6 +67,7 @@ def payment_record(
         if locked.kind != InvoiceKind.INVOICE:
             raise BillingRefused("A credit note is not paid.")
         payment = _create(locked, amount, gateway, reference, actor, data)
+        payment_received_send_on_commit(payment=payment)
         applied = amount if locked.status == InvoiceStatus.UNPAID else money(0)
         applied = min(applied, locked.balance_due)
         locked.amount_paid += applied

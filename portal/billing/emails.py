@@ -1,0 +1,81 @@
+"""The billing emails: an invoice issued, a payment received.
+
+An invoice's email is recorded in the transaction that issues it, so it goes out exactly when the
+invoice exists. A payment's email is recorded just after the paying transaction commits: that
+transaction holds the invoice-number counter, and nothing that can wait runs under that lock
+(a process stopping in between loses the email, never the payment).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from portal.billing.models import Invoice, Payment
+from portal.billing.selectors import credit_balance
+from portal.notifications.email import send
+
+logger = logging.getLogger(__name__)
+
+INVOICE_ISSUED = "invoice_issued"
+PAYMENT_RECEIVED = "payment_received"
+
+
+def invoice_url(invoice: Invoice) -> str:
+    return f"{settings.PORTAL_BASE_URL}{reverse('billing:invoice_detail', args=[invoice.pk])}"
+
+
+def invoice_issued_send(*, invoice: Invoice, again: bool = False) -> bool:
+    """Email the customer their new invoice (once; ``again`` for an admin's resend)."""
+    address = invoice.customer.user.email
+    if not address:
+        logger.warning("Invoice %s: its customer has no email address; not sent", invoice.pk)
+        return False
+    return send(
+        kind=INVOICE_ISSUED,
+        to=address,
+        template=INVOICE_ISSUED,
+        context=_invoice_context(invoice),
+        obj=invoice,
+        once_key=None if again else f"{INVOICE_ISSUED}:invoice:{invoice.pk}",
+    )
+
+
+def payment_received_send_on_commit(*, payment: Payment) -> None:
+    """Email the customer a receipt for ``payment`` once the payment is committed."""
+    transaction.on_commit(partial(_payment_received_send, payment.pk), robust=True)
+
+
+def _payment_received_send(payment_id: int) -> bool:
+    payment = Payment.objects.select_related("invoice__customer__user").get(pk=payment_id)
+    invoice = payment.invoice
+    address = invoice.customer.user.email
+    if not address:
+        logger.warning("Payment %s: its customer has no email address; not sent", payment.pk)
+        return False
+    return send(
+        kind=PAYMENT_RECEIVED,
+        to=address,
+        template=PAYMENT_RECEIVED,
+        context={
+            **_invoice_context(invoice),
+            "payment": payment,
+            "credit": credit_balance(invoice.customer_id),
+            "orders_services": invoice.lines.filter(product__isnull=False).exists(),
+        },
+        obj=invoice,
+        once_key=f"{PAYMENT_RECEIVED}:payment:{payment.pk}",
+    )
+
+
+def _invoice_context(invoice: Invoice) -> dict[str, object]:
+    return {
+        "customer_name": invoice.customer.display_name,
+        "invoice": invoice,
+        "lines": list(invoice.lines.all()),
+        "invoice_url": invoice_url(invoice),
+    }
