@@ -24,9 +24,6 @@ class LoginView(allauth_views.LoginView):
 
     form_class = LoginForm
 
-    def get_form_class(self) -> type[LoginForm]:
-        return LoginForm
-
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         return answer_throttled(super().form_invalid(form), form)
 
