@@ -157,6 +157,88 @@ def _admin_login(
     )
 
 
+NEW_CUSTOMER = "newcomer@example.com"
+NEW_PASSWORD = "a-long-demo-passphrase-42"
+
+
+def _post_form(session: requests.Session, url: str, data: dict[str, str]) -> requests.Response:
+    """A form posted as a browser does: the CSRF cookie's token, the page as the referer."""
+    return session.post(
+        url,
+        data={**data, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": url},
+        timeout=20,
+    )
+
+
+def _link_in_mail(mail_dir: Path, path: str, timeout: float = 30) -> str:
+    """The first link to ``path`` in a message the demo's worker wrote to its mail folder."""
+    deadline = time.monotonic() + timeout
+    pattern = re.compile(rf"https?://\S+{re.escape(path)}\S*")
+    while time.monotonic() < deadline:
+        for message in sorted(mail_dir.glob("*.log")) if mail_dir.is_dir() else []:
+            if match := pattern.search(message.read_text(errors="replace")):
+                return match.group(0)
+        time.sleep(0.2)
+    raise AssertionError(f"no mail with a link to {path} in {mail_dir}")
+
+
+def _new_customer_orders_and_pays(web_url: str, mail_dir: Path) -> tuple[str, int]:
+    """Sign up, confirm from the mail, order the first plan monthly, pay with the demo gateway.
+
+    Returns the storefront page and the id of the paid invoice."""
+    shop = requests.Session()
+    storefront = shop.get(f"{web_url}/", timeout=20).text
+    signup_url = f"{web_url}/accounts/signup/"
+    shop.get(signup_url, timeout=20)
+    signed_up = _post_form(
+        shop,
+        signup_url,
+        {"email": NEW_CUSTOMER, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert signed_up.status_code == 200, signed_up.text[-2000:]
+    confirm_url = _link_in_mail(mail_dir, "/accounts/confirm-email/")
+    shop.get(confirm_url, timeout=20)
+    _post_form(shop, confirm_url, {})
+    login_url = f"{web_url}/accounts/login/"
+    shop.get(login_url, timeout=20)
+    signed_in = _post_form(shop, login_url, {"username": NEW_CUSTOMER, "password": NEW_PASSWORD})
+    assert signed_in.url == f"{web_url}/services/", signed_in.text[-2000:]
+    plan_url = f"{web_url}/plans/vpn-100/"
+    shop.get(plan_url, timeout=20)
+    _post_form(shop, plan_url, {"cycle": "monthly", "quantity": "1"})
+    checkout_url = f"{web_url}/checkout/"
+    token = re.search(r'name="checkout_token" value="([^"]+)"', shop.get(checkout_url).text)[1]
+    ordered = _post_form(shop, checkout_url, {"checkout_token": token, "accept_terms": "on"})
+    invoice_id = int(re.search(r"/billing/invoices/(\d+)/$", ordered.url)[1])
+    paid = _post_form(shop, f"{web_url}/billing/invoices/{invoice_id}/pay/demo/", {})
+    assert "Paid with the demo gateway" in paid.text, paid.text[-2000:]
+    return storefront, invoice_id
+
+
+def _service_of(database: Path, email: str, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    query = (
+        "SELECT s.id FROM provisioning_service s JOIN accounts_customer c ON s.customer_id = c.id "
+        "JOIN auth_user u ON c.user_id = u.id WHERE u.email = ?"
+    )
+    with sqlite3.connect(database) as db:
+        while not (row := db.execute(query, [email]).fetchone()):
+            assert time.monotonic() < deadline, f"no service for {email}"
+            time.sleep(0.2)
+    return row[0]
+
+
+def _welcome_in_admin(session: requests.Session, web_url: str, timeout: float = 30) -> str:
+    """The admin's list of sent welcome emails, once it shows the new customer's."""
+    deadline = time.monotonic() + timeout
+    url = f"{web_url}/admin/notifications/emailrecord/?kind=welcome&status=sent"
+    while NEW_CUSTOMER not in (page := session.get(url, timeout=20).text):
+        assert time.monotonic() < deadline, f"no welcome email in the admin:\n{page[-2000:]}"
+        time.sleep(0.3)
+    return page
+
+
 @pytest.mark.slow
 def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     env = _embedded_env(tmp_path / "var")
@@ -185,6 +267,9 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         seeded_service = _wait_for_service(database, service_id=1)
         admin_service_id = _create_service_in_admin(session, web_url, database)
         admin_service = _wait_for_service(database, admin_service_id, timeout=10)
+        storefront, invoice_id = _new_customer_orders_and_pays(web_url, tmp_path / "var" / "mail")
+        ordered_service = _wait_for_service(database, _service_of(database, NEW_CUSTOMER))
+        welcome_list = _welcome_in_admin(session, web_url)
     finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
@@ -207,3 +292,14 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         assert remote_name.startswith("vpn-")
         assert {"POST client", f"PUT client/{remote_name}"} <= panel_calls
     assert admin_service_id != 1
+    # The storefront lists the demo plans; a newcomer signed up, ordered, paid and got a VPN.
+    assert "VPN 100 Mbit/s" in storefront
+    assert "VPN Unlimited (metered)" in storefront
+    assert ordered_service[0] == "active"
+    assert NEW_CUSTOMER in welcome_list
+    with sqlite3.connect(database) as db:
+        (status, number) = db.execute(
+            "SELECT status, number FROM billing_invoice WHERE id = ?", [invoice_id]
+        ).fetchone()
+    assert status == "paid"
+    assert re.fullmatch(r"INV-\d{4}-\d{6}", number)

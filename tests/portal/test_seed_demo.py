@@ -3,7 +3,10 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from portal.accounts.models import Customer
+from portal.billing.models import TaxRate
+from portal.core.models import Branding
 from portal.demo.config import DemoConfig, demo_config_path
+from portal.store.models import Plan
 from provisioning.models import Product, Server, ServerGroup, Service
 
 
@@ -41,3 +44,31 @@ def test_seed_demo_creates_logins_and_two_panels_in_one_group_and_is_idempotent(
         servers, ["fra-main", "ams-main"], strict=True)]  # fmt: skip
     (service,) = Service.objects.filter(customer__user=customer_user)
     assert service.pending_action == "create"
+    # The storefront sells both products, every cycle priced once; the seller is set.
+    plans = {plan.slug: plan for plan in Plan.objects.select_related("product")}
+    assert {slug: plan.product.name for slug, plan in plans.items()} == {
+        "vpn-100": "VPN 100 Mbit/s",
+        "vpn-unlimited": "VPN Unlimited (metered)",
+    }
+    assert sorted(plans["vpn-100"].prices.values_list("cycle", flat=True)) == [
+        "annual", "monthly", "quarterly", "semiannual"
+    ]  # fmt: skip
+    assert plans["vpn-unlimited"].prices.count() == 2
+    branding = Branding.objects.get()
+    assert (branding.country, branding.vat_id) == ("DE", "DE136695976")
+    assert TaxRate.objects.get().country == "DE"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fresh_demo_config")
+def test_seeding_again_keeps_what_the_admin_changed_in_the_shop():
+    call_command("seed_demo", "--first-panel-port=9100", stdout=None)
+    Branding.objects.filter(pk=1).update(shop_name="Acme VPN", legal_name="Acme Ltd")
+    Plan.objects.filter(slug="vpn-100").update(description="Our best")
+    Plan.objects.get(slug="vpn-unlimited").prices.filter(cycle="annual").delete()
+
+    call_command("seed_demo", stdout=None)
+
+    assert Branding.objects.values_list("shop_name", "legal_name").get() == ("Acme VPN", "Acme Ltd")
+    assert Plan.objects.get(slug="vpn-100").description == "Our best"
+    assert Plan.objects.get(slug="vpn-unlimited").prices.count() == 1

@@ -10,6 +10,14 @@ from portal.demo.config import DemoConfig, DemoPanel, demo_config_path
 from portal.demo.supervisor import ProcessFailed, Supervisor
 from vpnpanel.simulator.context import TOKEN_ENV
 
+# The demo's payment methods: the test gateway (DEBUG) pays at once; bank transfer shows these.
+DEMO_SHOP_ENV = {
+    "BILLING_BANK_TRANSFER_INSTRUCTIONS": (
+        "Demo Bank, IBAN DE02 1203 0000 0000 2020 51, BIC BYLADEM1001. Nothing is charged in "
+        "the demo: an admin records the transfer under Billing → Invoices → Record a payment."
+    ),
+}
+
 
 class Command(BaseCommand):
     help = (
@@ -67,6 +75,7 @@ class Command(BaseCommand):
                 f"{host}:{port}",
             ],
             ready_url=f"http://{host}:{port}/healthz",
+            extra_env=DEMO_SHOP_ENV,
         )
 
     def _watch(self, supervisor: Supervisor, stop: threading.Event) -> None:
@@ -81,9 +90,11 @@ class Command(BaseCommand):
             "The VPN portal demo is running.",
             f"  Admin:        {web_url}/admin/   login {config.admin_username} / "
             f"{config.admin_password}",
-            f"  Plans:        {web_url}/",
+            f"  Storefront:   {web_url}/   (new customers sign up at {web_url}/accounts/signup/)",
             f"  Client area:  {web_url}/services/   login {config.customer_username} / "
             f"{config.customer_password}",
+            f"  Emails:       {web_url}/admin/notifications/emailrecord/ (delivered as files "
+            f"to {settings.EMAIL_FILE_PATH}/ unless EMAIL_HOST is set)",
             f"  Health:       {web_url}/healthz",
         ]
         lines += [

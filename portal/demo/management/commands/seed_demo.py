@@ -1,9 +1,14 @@
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from portal.accounts.models import Customer
+from portal.billing.models import TaxRate
+from portal.core.models import Branding
 from portal.demo.config import DemoConfig, load_or_create_demo_config
+from portal.store.models import Plan, PlanPrice
 from provisioning import services
 from provisioning.models import Product, Server, ServerGroup
 
@@ -25,6 +30,8 @@ class Command(BaseCommand):
             customer = self._seed_users(config)
             group, servers = self._seed_servers(config)
             products = self._seed_products(config, group, servers)
+            self._seed_store(products)
+            self._seed_shop()
             services.service_create(
                 customer=customer,
                 product=products[0],
@@ -94,3 +101,39 @@ class Command(BaseCommand):
             Product.objects.get_or_create(name=name, defaults={"group": group, "settings": plan})[0]
             for name, plan in plans.items()
         ]
+
+    def _seed_store(self, products: list[Product]) -> None:
+        """The two products on sale, with a price per cycle (left alone once they exist)."""
+        offers = [
+            ("vpn-100", "Fast WireGuard, OpenVPN or IKEv2 in Frankfurt or Amsterdam.",
+             {"monthly": "4.99", "quarterly": "13.99", "semiannual": "26.99", "annual": "49.99"},
+             "0.00"),
+            ("vpn-unlimited", "No speed limit; the traffic is metered.",
+             {"monthly": "9.99", "annual": "99.00"}, "2.00"),
+        ]  # fmt: skip
+        for position, (product, (slug, description, prices, setup_fee)) in enumerate(
+            zip(products, offers, strict=True), start=1
+        ):
+            plan, created = Plan.objects.get_or_create(
+                product=product,
+                defaults={"slug": slug, "description": description, "position": position},
+            )
+            if created:
+                PlanPrice.objects.bulk_create(
+                    PlanPrice(plan=plan, cycle=cycle, price=Decimal(price),
+                              setup_fee=Decimal(setup_fee))
+                    for cycle, price in prices.items()
+                )  # fmt: skip
+
+    def _seed_shop(self) -> None:
+        """The seller on the invoices and German VAT, unless the admin has set them already."""
+        branding, _ = Branding.objects.get_or_create(pk=1)
+        if not branding.legal_name:
+            branding.shop_name = "Demo VPN Shop"
+            branding.legal_name = "Demo VPN GmbH"
+            branding.address = "Musterstraße 1\n60311 Frankfurt am Main"
+            branding.country = "DE"
+            branding.vat_id = "DE136695976"
+            branding.support_email = "support@example.com"
+            branding.save()
+        TaxRate.objects.get_or_create(country="DE", defaults={"name": "VAT", "rate": Decimal("19")})
