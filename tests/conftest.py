@@ -48,7 +48,7 @@ def pytest_configure(config):
     for backend in (FileBasedCache, LocMemCache, RedisCache):
         backend.clear = refuse
     config.addinivalue_line(
-        "markers", "slow: takes ~15 s; deselect for a quick local run with -m 'not slow'"
+        "markers", "slow: takes 15 s or more; deselect for a quick local run with -m 'not slow'"
     )
 
 

@@ -270,6 +270,7 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         storefront, invoice_id = _new_customer_orders_and_pays(web_url, tmp_path / "var" / "mail")
         ordered_service = _wait_for_service(database, _service_of(database, NEW_CUSTOMER))
         welcome_list = _welcome_in_admin(session, web_url)
+        service_link = _link_in_mail(tmp_path / "var" / "mail", "/services/")
     finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
@@ -297,6 +298,7 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
     assert "VPN Unlimited (metered)" in storefront
     assert ordered_service[0] == "active"
     assert NEW_CUSTOMER in welcome_list
+    assert service_link.startswith(f"{web_url}/services/")  # the demo's own address
     with sqlite3.connect(database) as db:
         (status, number) = db.execute(
             "SELECT status, number FROM billing_invoice WHERE id = ?", [invoice_id]

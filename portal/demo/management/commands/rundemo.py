@@ -1,3 +1,4 @@
+import os
 import signal
 import sys
 import threading
@@ -52,6 +53,8 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
 
     def _start_all(self, supervisor: Supervisor, config: DemoConfig, host: str, port: int) -> None:
+        # The links in emails point at this server unless the environment names another.
+        site_env = {"PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://{host}:{port}")}
         for panel in config.panels:
             supervisor.start(
                 f"simulator-{panel.port}",
@@ -64,6 +67,7 @@ class Command(BaseCommand):
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat",
              "--loglevel=INFO", "--concurrency=2",
              f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
+            extra_env=site_env,
         )  # fmt: skip
         supervisor.start(
             "web",
@@ -75,7 +79,7 @@ class Command(BaseCommand):
                 f"{host}:{port}",
             ],
             ready_url=f"http://{host}:{port}/healthz",
-            extra_env=DEMO_SHOP_ENV,
+            extra_env={**site_env, **DEMO_SHOP_ENV},
         )
 
     def _watch(self, supervisor: Supervisor, stop: threading.Event) -> None:
