@@ -335,6 +335,12 @@ def _amount(var: str, default: str) -> Decimal:
 
 BILLING_ADD_FUNDS_MIN = _amount("BILLING_ADD_FUNDS_MIN", "5")
 BILLING_ADD_FUNDS_MAX = _amount("BILLING_ADD_FUNDS_MAX", "1000")
+# Reverse charge needs a checksum-valid EU VAT id; with this on, also one VIES knows (online).
+BILLING_VIES_CHECK = env.bool("BILLING_VIES_CHECK", default=False)
+BILLING_VIES_URL = env.str(
+    "BILLING_VIES_URL",
+    default="https://ec.europa.eu/taxation_customs/vies/rest-api/check-vat-number",
+)
 # The demo gateway pays at once: for `make run` only, never with production settings.
 BILLING_DEMO_GATEWAY = env.bool("BILLING_DEMO_GATEWAY", default=DEBUG)
 if BILLING_DEMO_GATEWAY and not DEBUG:

@@ -26,7 +26,8 @@ from portal.billing.models import (
 from portal.billing.money import ZERO, currency, money
 from portal.billing.parties import buyer_details, seller_details
 from portal.billing.services.numbering import next_number
-from portal.billing.tax import TaxTreatment, line_amount, tax_treatment, totals
+from portal.billing.tax import TaxTreatment, eu_vat_id_of, line_amount, tax_treatment, totals
+from portal.billing.vies import vies_confirms
 from provisioning.models import Product
 
 PREPAYMENT = TaxTreatment(ZERO, "Prepayment, no tax")
@@ -124,10 +125,16 @@ def _treatment(customer: Customer) -> TaxTreatment:
     return tax_treatment(
         seller_country=seller_details()["country"],
         buyer_country=buyer["country"],
-        buyer_vat_id=buyer["vat_id"],
+        buyer_vat_id=_registered_vat_id(buyer["vat_id"], buyer["country"]),
         tax_exempt=buyer["tax_exempt"],
         rate_for=_rate_for,
     )
+
+
+def _registered_vat_id(vat_id: str, country: str) -> str:
+    """``vat_id``, unless the online check is on and VIES says it is not registered."""
+    checked_online = settings.BILLING_VIES_CHECK and eu_vat_id_of(vat_id, country)
+    return "" if checked_online and vies_confirms(vat_id) is False else vat_id
 
 
 def _rate_for(country: str) -> tuple[Decimal, str] | None:
