@@ -345,6 +345,25 @@ BILLING_VIES_URL = env.str(
 BILLING_DEMO_GATEWAY = env.bool("BILLING_DEMO_GATEWAY", default=DEBUG)
 if BILLING_DEMO_GATEWAY and not DEBUG:
     raise ImproperlyConfigured("BILLING_DEMO_GATEWAY cannot be on in production (DEBUG off).")
+# Stripe Checkout is offered when both are set: the secret API key and the signing secret of the
+# webhook endpoint. One without the other is a half-done setup: refused rather than silently off.
+# Secrets: never logged, shown or put in a message (the errors below do not quote them).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+if bool(STRIPE_SECRET_KEY) != bool(STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set together (Stripe Checkout) or not "
+        "at all."
+    )
+if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY must be a secret key (sk_live_..., sk_test_... or a restricted rk_...), "
+        "not the publishable pk_... one."
+    )
+if STRIPE_WEBHOOK_SECRET and not STRIPE_WEBHOOK_SECRET.startswith("whsec_"):
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_...)."
+    )
 # The shop asks the panels whether a plan has room; the answer is kept this long for the pages
 # (checkout always asks again).
 STORE_AVAILABILITY_SECONDS = env.int("STORE_AVAILABILITY_SECONDS", default=30)
@@ -507,6 +526,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+if STRIPE_SECRET_KEY:
+    # The Pay button's form is answered with a redirect to Stripe's hosted page, and browsers hold
+    # that redirect to form-action too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("https://checkout.stripe.com")
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

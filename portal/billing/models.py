@@ -254,3 +254,119 @@ class BillingEvent(models.Model):
 
     def __str__(self) -> str:
         return self.action
+
+
+class StripeCheckoutStatus(models.TextChoices):
+    CREATING = "creating", "Creating"  # saved with its key; Stripe's session not known yet
+    OPEN = "open", "Open"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed"
+
+
+class StripeCheckout(models.Model):
+    """One attempt to pay an invoice through Stripe Checkout.
+
+    Saved with its idempotency key *before* Stripe is asked for a Checkout Session, so asking
+    again after a timeout, a lost answer or a second click is the same request to Stripe and
+    opens one session, not two. Its status only moves forward; ``paid`` (Stripe's verified word)
+    wins over everything.
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="stripe_checkouts")
+    amount = MoneyField(help_text="The balance due it was opened for.")
+    currency = models.CharField(max_length=3)
+    amount_minor = models.PositiveBigIntegerField(
+        help_text="The amount Stripe is asked for, in the currency's smallest unit."
+    )
+    idempotency_key = models.CharField(max_length=80, unique=True, editable=False)
+    session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    url = models.TextField(blank=True, help_text="Stripe's page the customer pays on.")
+    status = models.CharField(
+        max_length=10, choices=StripeCheckoutStatus.choices, default=StripeCheckoutStatus.CREATING
+    )
+    payment_intent = models.CharField(max_length=255, blank=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_error = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            # Two clicks at once on Pay for the same balance share one attempt (and one key).
+            models.UniqueConstraint(
+                fields=("invoice", "amount"),
+                condition=models.Q(status__in=("creating", "open")),
+                name="one_live_stripe_checkout_per_amount",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Stripe checkout #{self.pk} ({self.status})"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event handled. Written in the transaction of the event's effect and
+    unique on Stripe's event id, so the same event delivered again changes nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True)
+    livemode = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=255, blank=True, help_text="What handling it did.")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class RefundMethod(models.TextChoices):
+    CREDIT = "credit", "To the credit balance"
+    STRIPE = "stripe", "Back to the card (Stripe)"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"  # saved with its key; the gateway has not confirmed
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PaymentRefund(models.Model):
+    """Money of a payment given back, to the credit balance or through the gateway.
+
+    Saved before the gateway is asked (its key is the gateway's idempotency key), and counted
+    against the payment while requested, so two refunds at once can never give back more than
+    was paid.
+    """
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = MoneyField()
+    method = models.CharField(max_length=10, choices=RefundMethod.choices)
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    idempotency_key = models.CharField(max_length=120, unique=True, editable=False)
+    gateway_refund_id = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} ({self.get_status_display()})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.billing import views
+from portal.billing import stripe_views, views
 
 app_name = "billing"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("invoices/<int:pk>/pay/<slug:gateway>/", views.invoice_pay, name="invoice_pay"),
     path("invoices/<int:pk>/credit/", views.invoice_apply_credit, name="invoice_apply_credit"),
     path("credit/", views.credit, name="credit"),
+    path("stripe/webhook/", stripe_views.stripe_webhook, name="stripe_webhook"),
+    path("stripe/return/<int:pk>/", stripe_views.stripe_return, name="stripe_return"),
 ]

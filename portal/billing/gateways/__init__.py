@@ -27,9 +27,13 @@ class PaymentGateway(Protocol):
 
 def gateways() -> dict[str, PaymentGateway]:
     """The gateways the customer may choose from now, in the order they are offered."""
-    from portal.billing.gateways import bank_transfer, demo
+    from portal.billing.gateways import bank_transfer, demo, stripe_checkout
 
-    all_gateways: list[PaymentGateway] = [demo.DemoGateway(), bank_transfer.BankTransferGateway()]
+    all_gateways: list[PaymentGateway] = [
+        demo.DemoGateway(),
+        stripe_checkout.StripeCheckoutGateway(),
+        bank_transfer.BankTransferGateway(),
+    ]
     return {gateway.key: gateway for gateway in all_gateways if gateway.available()}
 
 
