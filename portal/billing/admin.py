@@ -5,6 +5,7 @@ edited or deleted."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,11 @@ from portal.billing.models import (
     Invoice,
     InvoiceLine,
     Payment,
+    PaymentRefund,
+    RefundMethod,
+    RefundStatus,
+    StripeCheckout,
+    StripeEvent,
     Subscription,
     TaxRate,
 )
@@ -39,6 +45,7 @@ from portal.billing.services import (
     payment_record,
 )
 from portal.billing.services.invoices import BillingRefused
+from portal.billing.services.refunds import payment_refund, payment_refund_retry, refundable
 from provisioning.models import Product, Service
 
 
@@ -333,12 +340,156 @@ def _line_spec(line: dict[str, Any]) -> LineSpec:
     )
 
 
+class RefundForm(forms.Form):
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    amount = forms.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
+    method = forms.ChoiceField(choices=RefundMethod.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, payment: Payment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if payment.gateway != Gateway.STRIPE:
+            self.fields["method"].choices = [
+                (RefundMethod.CREDIT, RefundMethod.CREDIT.label)
+            ]  # fmt: skip
+
+
+class RefundInline(admin.TabularInline):
+    model = PaymentRefund
+    fields = ("created_at", "amount", "method", "status", "reason", "error", "actor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "customer", "invoice", "gateway", "amount", "refunded")
     list_filter = ("gateway",)
     search_fields = ("reference", "invoice__number", "customer__user__email")
     list_select_related = ("customer__user", "invoice")
+    inlines = (RefundInline,)
+    change_form_template = "admin/billing/payment/change_form.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        refund = path(
+            "<path:object_id>/refund/", view(self.refund_view), name="billing_payment_refund"
+        )
+        return [refund, *super().get_urls()]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_refund"] = (
+            obj is not None
+            and request.user.has_perm("billing.add_paymentrefund")
+            and obj.gateway != Gateway.CREDIT
+            and refundable(obj) > 0
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Give money of a payment back: to the customer's credit, or through Stripe. The form's
+        key makes a double submit one refund."""
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            raise Http404("No such payment.")
+        if not request.user.has_perm("billing.add_paymentrefund"):
+            raise PermissionDenied
+        back = reverse("admin:billing_payment_change", args=[payment.pk])
+        left = refundable(payment)
+        form = RefundForm(
+            request.POST if request.method == "POST" else None,
+            payment=payment,
+            initial={"key": uuid.uuid4(), "amount": left, "method": RefundMethod.CREDIT},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                refund = payment_refund(
+                    payment=payment,
+                    amount=data["amount"],
+                    actor=request.user,
+                    to_credit=data["method"] == RefundMethod.CREDIT,
+                    key=f"admin:{data['key']}",
+                    reason=data["reason"],
+                )
+            except BillingRefused as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.log_change(request, payment, f"Refund of {refund.amount}: {refund.status}.")
+                self._refund_message(request, refund)
+            return redirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refund this payment",
+            "opts": self.opts,
+            "object": payment,
+            "question": "Give money of this payment back?",
+            "details": [
+                f"Paid {payment.amount} {payment.currency} by {payment.get_gateway_display()}; "
+                f"{left} {payment.currency} can still be refunded.",
+                "To credit: added to the customer's credit balance. Through Stripe: back to the "
+                "card. The invoice stays paid; correct it with a credit note.",
+            ],
+            "form": form,
+            "submit_label": "Refund",
+            "cancel_url": back,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
+
+    def _refund_message(self, request: HttpRequest, refund: PaymentRefund) -> None:
+        if refund.status == RefundStatus.REQUESTED:
+            self.message_user(
+                request,
+                "Stripe has not confirmed the refund yet; retry it from the refund's page.",
+                messages.WARNING,
+            )
+        elif refund.status == RefundStatus.DONE:
+            self.message_user(request, f"Refunded {refund.amount}.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Refund not made: {refund.error}", messages.ERROR)
+
+
+@admin.register(PaymentRefund)
+class PaymentRefundAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "payment", "amount", "method", "status", "actor")
+    list_filter = ("status", "method")
+    list_select_related = ("payment", "actor")
+    actions = ("retry",)
+
+    @admin.action(description="Ask Stripe again for the selected unconfirmed refunds")
+    def retry(self, request: HttpRequest, queryset) -> None:
+        if not request.user.has_perm("billing.add_paymentrefund"):
+            raise PermissionDenied
+        for refund in queryset.filter(status=RefundStatus.REQUESTED):
+            self._message_retry(request, payment_refund_retry(refund=refund))
+
+    def _message_retry(self, request: HttpRequest, refund: PaymentRefund) -> None:
+        level = messages.SUCCESS if refund.status == RefundStatus.DONE else messages.WARNING
+        self.message_user(request, f"{refund}: {refund.get_status_display()}.", level)
+
+
+@admin.register(StripeCheckout)
+class StripeCheckoutAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "invoice", "amount_minor", "currency", "status", "session_id")
+    list_filter = ("status",)
+    search_fields = ("session_id", "payment_intent", "invoice__number")
+    list_select_related = ("invoice",)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "type", "event_id", "object_id", "outcome", "livemode")
+    list_filter = ("type", "livemode")
+    search_fields = ("event_id", "object_id")
 
 
 @admin.register(TaxRate)

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.billing.cycles import BillingCycle
-from portal.billing.money import ZERO, MoneyField
+from portal.billing.money import ZERO, MoneyField, format_money
 
 
 class TaxRate(models.Model):
@@ -183,7 +183,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_gateway_display()} {self.amount} {self.currency}"
+        return f"{self.get_gateway_display()} {format_money(self.amount)}"
 
 
 class CreditEntry(models.Model):
@@ -369,4 +369,4 @@ class PaymentRefund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Refund of {self.amount} ({self.get_status_display()})"
+        return f"Refund of {format_money(self.amount)} ({self.get_status_display()})"
