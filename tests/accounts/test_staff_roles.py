@@ -1,11 +1,18 @@
 """Staff roles as groups (portal/accounts/roles.py): made by a migration, kept in line after
-every migrate, and a *support* user can look but not touch anything in the admin."""
+every migrate, and a *support* user can look but not touch anything in the admin: every model's
+add, change and delete pages, every button page an app's admin adds (found from its get_urls),
+every bulk action and list edit — each refused, and the whole database as it was."""
 
 from __future__ import annotations
 
 import importlib
+import uuid
+from decimal import Decimal
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -16,22 +23,47 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, reverse
 
 from portal.accounts.roles import BILLING, ROLES, SUPERADMIN, SUPPORT, role_grants
+from portal.billing.models import (
+    BillingEvent,
+    CreditEntry,
+    Gateway,
+    Invoice,
+    Payment,
+    PaymentRefund,
+    RefundMethod,
+    RefundStatus,
+    StripeCheckout,
+    StripeCheckoutStatus,
+    StripeEvent,
+    Subscription,
+    TaxRate,
+)
+from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.core.models import Branding
+from portal.notifications.models import EmailRecord
+from portal.store.models import Coupon, Order, Plan
 from provisioning.models import (
     ModuleLogEntry,
+    Product,
     ReconciliationFinding,
     Server,
+    ServerGroup,
     Service,
     ServiceAction,
-    ServiceEvent,
     ServiceStatus,
 )
 from tests.factories import (
+    CouponFactory,
+    EmailRecordFactory,
     ModuleLogEntryFactory,
+    PlanFactory,
+    PlanPriceFactory,
     ReconciliationFindingFactory,
     ServerFactory,
     ServiceFactory,
     StaffFactory,
 )
+from tests.snapshots import changed_tables, database_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +73,26 @@ SUPPORT_PERMISSIONS = {
     "provisioning.view_reconciliationfinding",
     "accounts.view_customer",
 }
-#: The provisioning admin's pages that only read: a POST changes nothing there (405, or the
-#: same page as a GET).
+#: The admin's added pages that only read: a POST changes nothing there (405, or the same page
+#: as a GET). Every other page an app's admin adds answers a support user 403.
 READ_ONLY_ENDPOINTS = {
     "provisioning_service_status": 405,
     "provisioning_service_attention": 200,
     "provisioning_service_connection_status": 405,
+}
+#: Every field the admin's forms and confirmation pages ask for, each valid, sent at once: a
+#: page that let a support user through would act on them.
+FORM_DATA = {
+    "post": "yes",
+    "confirm": "yes",
+    "amount": "1.00",
+    "reference": "by-support",
+    "reason": "by support",
+    "to_credit_balance": "on",
+    "password1": "n3w-Pass!x",
+    "password2": "n3w-Pass!x",
+    "key": "8f1e0c2a-3a53-4b8e-9d0c-0d1f4f4f1b11",
+    "method": "credit",
 }
 
 
@@ -110,17 +156,24 @@ def test_migrate_puts_a_later_apps_permissions_in_their_role_and_restores_the_re
 
 
 @pytest.fixture
-def support_client() -> Client:
+def support_user():
     user = StaffFactory(is_superuser=False)
     user.groups.add(Group.objects.get(name=SUPPORT))
+    return user
+
+
+@pytest.fixture
+def support_client(support_user) -> Client:
     client = Client()
-    client.force_login(user)
+    client.force_login(support_user)
     return client
 
 
 @pytest.fixture
 def rows(customer) -> dict[type, object]:
-    """One row of each model whose admin URLs take an object, provisioning's among them."""
+    """One row of each model in the admin, so that every page that takes an object is asked
+    about a real one: an unpaid and a paid invoice (with its payment, order, subscription,
+    credit and audit rows), the provisioning rows behind them, and the accounts' own."""
     service = ServiceFactory(
         customer=customer,
         server=ServerFactory(),
@@ -130,25 +183,76 @@ def rows(customer) -> dict[type, object]:
         needs_attention=True,
         pending_action=ServiceAction.CREATE,
     )
+    plan = PlanFactory(product=service.product)
+    PlanPriceFactory(plan=plan)
+    unpaid, paid = (
+        invoice_create(
+            customer=customer,
+            lines=[
+                LineSpec(
+                    description="VPN 100",
+                    unit_price=Decimal("9.99"),
+                    product=service.product,
+                    cycle="monthly",
+                )
+            ],
+            actor=None,
+        )
+        for _ in range(2)
+    )
+    payment = payment_record(
+        invoice=paid, amount=paid.total, gateway=Gateway.BANK_TRANSFER, reference="t-1", actor=None
+    )
+    TOTP.activate(customer.user, generate_totp_secret())
     return {
         Service: service,
         Server: service.server,
+        ServerGroup: service.server.group,
+        Product: service.product,
         ReconciliationFinding: ReconciliationFindingFactory(server=service.server),
         ModuleLogEntry: ModuleLogEntryFactory(service=service, server=service.server),
         type(customer): customer,
+        type(customer.user): customer.user,
+        Group: Group.objects.get(name=SUPPORT),
+        EmailAddress: EmailAddress.objects.create(
+            user=customer.user, email=customer.user.email, verified=True, primary=True
+        ),
+        Authenticator: Authenticator.objects.get(user=customer.user),
+        Branding: Branding.objects.get_or_create(pk=1)[0],
+        Plan: plan,
+        Coupon: CouponFactory(),
+        Order: Order.objects.create(customer=customer, checkout_token=uuid.uuid4(), invoice=unpaid),
+        Invoice: unpaid,
+        Payment: payment,
+        PaymentRefund: PaymentRefund.objects.create(
+            payment=payment,
+            amount=Decimal("1.00"),
+            method=RefundMethod.CREDIT,
+            status=RefundStatus.FAILED,
+            idempotency_key="t-refund",
+        ),
+        StripeCheckout: StripeCheckout.objects.create(
+            invoice=unpaid,
+            amount=unpaid.total,
+            currency=unpaid.currency,
+            amount_minor=999,
+            idempotency_key="t-checkout",
+            status=StripeCheckoutStatus.EXPIRED,
+        ),
+        StripeEvent: StripeEvent.objects.create(event_id="evt_t", type="checkout.session.expired"),
+        Subscription: Subscription.objects.get(),
+        CreditEntry: CreditEntry.objects.create(
+            customer=customer, amount=Decimal("5"), reason="gift"
+        ),
+        BillingEvent: BillingEvent.objects.filter(invoice=paid).first(),
+        TaxRate: TaxRate.objects.create(country="DE", rate=Decimal("19.00")),
+        EmailRecord: EmailRecordFactory(),
     }
 
 
-def snapshot(rows) -> tuple:
-    service = Service.objects.get(pk=rows[Service].pk)
-    return (
-        service.status,
-        service.needs_attention,
-        service.pending_action,
-        ServiceEvent.objects.count(),
-        ModuleLogEntry.objects.count(),
-        ReconciliationFinding.objects.filter(resolved_at__isnull=True).count(),
-    )
+def test_every_model_in_the_admin_has_a_row_to_be_asked_about(rows):
+    assert set(admin.site._registry) - set(rows) == set()
+    assert all(row is not None and row.pk is not None for row in rows.values())
 
 
 @pytest.mark.parametrize(
@@ -180,8 +284,7 @@ def model_admin_urls(rows) -> list[tuple[str, str]]:
     urls = []
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
-        row = rows.get(model) or model._default_manager.first()
-        pk = row.pk if row is not None else 999999
+        pk = rows[model].pk
         urls += [
             ("get", f"admin:{info[0]}_{info[1]}_add", ()),
             ("post", f"admin:{info[0]}_{info[1]}_add", ()),
@@ -199,54 +302,50 @@ def model_admin_urls(rows) -> list[tuple[str, str]]:
 
 
 def test_support_gets_403_on_every_add_change_and_delete(support_client, rows):
-    before = snapshot(rows)
+    before = database_snapshot()
     answers = {
-        (method, url): getattr(support_client, method)(url, {"post": "yes"}).status_code
+        (method, url): getattr(support_client, method)(url, FORM_DATA).status_code
         for method, url in model_admin_urls(rows)
     }
 
-    assert answers
+    assert len(answers) >= 4 * len(admin.site._registry)
     assert {key: status for key, status in answers.items() if status != 403} == {}
-    assert snapshot(rows) == before
-    assert Service.objects.filter(pk=rows[Service].pk).exists()
+    assert changed_tables(before, database_snapshot()) == []
 
 
-def provisioning_endpoints(rows) -> list[tuple[str, str]]:
-    """(name, url) of every page the provisioning admin adds to Django's (buttons, JSON)."""
-    standard = ("_changelist", "_add", "_change", "_delete", "_history", "_autocomplete")
-    objects = {"service": rows[Service], "server": rows[Server]}
-    objects["reconciliationfinding"] = rows[ReconciliationFinding]
+def admin_endpoints() -> list[tuple[str, URLPattern, type]]:
+    """(name, pattern, model) of every page a model's admin adds to Django's own (buttons,
+    confirmation pages, JSON), in every app."""
     endpoints = []
     for model, model_admin in admin.site._registry.items():
-        if model._meta.app_label != "provisioning":
-            continue
+        info = f"{model._meta.app_label}_{model._meta.model_name}"
+        standard = {f"{info}_{page}" for page in ("changelist", "add", "change", "delete")}
+        standard.add(f"{info}_history")
         for pattern in model_admin.get_urls():
-            name = pattern.name if isinstance(pattern, URLPattern) else None
-            if not name or name.endswith(standard):
-                continue
-            kwargs = {}
-            if "object_id" in pattern.pattern.converters:
-                kwargs["object_id"] = objects[model._meta.model_name].pk
-            if "action" in pattern.pattern.converters:
-                for action in ServiceAction.values:
-                    endpoints.append(
-                        (name, reverse(f"admin:{name}", kwargs={**kwargs, "action": action}))
-                    )
-                continue
-            endpoints.append((name, reverse(f"admin:{name}", kwargs=kwargs)))
+            if isinstance(pattern, URLPattern) and pattern.name not in standard | {None}:
+                endpoints.append((pattern.name, pattern, model))
     return endpoints
 
 
-def test_support_gets_403_on_every_provisioning_action(support_client, rows):
-    endpoints = provisioning_endpoints(rows)
-    before = snapshot(rows)
+def endpoint_urls(name: str, pattern: URLPattern, model: type) -> list[str]:
+    """The endpoint's URL for every row of its model (every action, where it takes one)."""
+    arguments = [key for key in pattern.pattern.converters if key != "action"]
+    actions = ServiceAction.values if "action" in pattern.pattern.converters else [None]
+    pks = list(model._default_manager.values_list("pk", flat=True)) if arguments else [None]
+    assert pks, f"{name}: no {model.__name__} in the test's rows to ask about"
+    urls = []
+    for pk in pks:
+        for action in actions:
+            kwargs = dict.fromkeys(arguments, pk)
+            if action is not None:
+                kwargs["action"] = action
+            urls.append(reverse(f"admin:{name}", kwargs=kwargs))
+    return urls
 
-    answers = {
-        url: (name, support_client.post(url, {"confirm": "yes"}).status_code)
-        for name, url in endpoints
-    }
 
-    names = {name for name, _ in endpoints}
+def test_every_page_the_admins_add_is_found():
+    names = {name for name, _, _ in admin_endpoints()}
+
     assert {
         "provisioning_service_action",
         "provisioning_service_retry",
@@ -254,16 +353,75 @@ def test_support_gets_403_on_every_provisioning_action(support_client, rows):
         "provisioning_service_clear_attention",
         "provisioning_server_test_connection",
         "provisioning_reconciliationfinding_delete_orphan",
+        "billing_invoice_pay",
+        "billing_invoice_cancel",
+        "billing_invoice_credit_note",
+        "billing_payment_refund",
+        "auth_user_password_change",
     } <= names
-    assert len([url for url in answers if "/action/" in url]) == len(ServiceAction.values)
-    expected = {
-        url: (name, READ_ONLY_ENDPOINTS.get(name, 403)) for url, (name, _) in answers.items()
+    assert set(READ_ONLY_ENDPOINTS) <= names
+
+
+def acceptable(name: str, method: str) -> set[int]:
+    """What a support user may be answered: 403, or 405 to a GET of a page that only takes
+    POST; a page that only reads answers as it would anyone (a service's live status is 409
+    while it is not on a panel)."""
+    if name in READ_ONLY_ENDPOINTS:
+        return {READ_ONLY_ENDPOINTS[name]} if method == "post" else {200, 409}
+    return {403} if method == "post" else {403, 405}
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_support_gets_403_on_every_page_the_admins_add(support_client, rows, method):
+    endpoints = admin_endpoints()
+    before = database_snapshot()
+
+    answers = {
+        url: (name, getattr(support_client, method)(url, FORM_DATA).status_code)
+        for name, pattern, model in endpoints
+        for url in endpoint_urls(name, pattern, model)
     }
-    assert answers == expected
-    assert snapshot(rows) == before
+
+    actions = len(ServiceAction.values) * Service.objects.count()
+    assert len([url for url in answers if "/action/" in url]) == actions
+    assert len([url for url in answers if url.startswith("/admin/billing/invoice/")]) >= 6
+    assert {
+        url: (name, status)
+        for url, (name, status) in answers.items()
+        if status not in acceptable(name, method)
+    } == {}
+    assert changed_tables(before, database_snapshot()) == []
 
 
 def test_support_is_offered_no_bulk_action(support_client, rows):
     for url in ("/admin/provisioning/service/", "/admin/accounts/customer/"):
         page = support_client.get(url).content.decode()
         assert 'name="action"' not in page
+
+
+def test_support_runs_no_bulk_action_and_saves_no_list_edit(support_user, support_client, rows):
+    """Sent anyway, by hand: every action of every list (delete included) on every row, and a
+    list edit; refused where support may not even look, and acting on nothing where it may."""
+    before = database_snapshot()
+    answers, expected = {}, {}
+    for model, model_admin in admin.site._registry.items():
+        info = (model._meta.app_label, model._meta.model_name)
+        url = reverse("admin:{}_{}_changelist".format(*info))
+        viewable = support_user.has_perm("{}.view_{}".format(*info))
+        selected = list(model._default_manager.values_list("pk", flat=True))
+        for action in {"delete_selected", *(model_admin.actions or ())}:
+            data = {"action": action, "_selected_action": selected, "index": "0", **FORM_DATA}
+            answers[(url, action)] = support_client.post(url, data, follow=True).status_code
+            expected[(url, action)] = 200 if viewable else 403
+        edit = {"_save": "Save", "form-TOTAL_FORMS": "0", "form-INITIAL_FORMS": "0"}
+        answers[(url, "_save")] = support_client.post(url, edit, follow=True).status_code
+        expected[(url, "_save")] = 200 if viewable and not model_admin.list_editable else 403
+
+    assert answers == expected
+    assert {url for (url, _), status in answers.items() if status == 200} == {
+        "/admin/accounts/customer/",
+        "/admin/provisioning/service/",
+        "/admin/provisioning/modulelogentry/",
+        "/admin/provisioning/reconciliationfinding/",
+    }
+    assert changed_tables(before, database_snapshot()) == []
