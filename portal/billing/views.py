@@ -15,7 +15,21 @@ from portal.billing.gateways import gateways
 from portal.billing.models import Invoice, InvoiceStatus
 from portal.billing.selectors import customer_credit_entries, customer_invoice, customer_invoices
 from portal.billing.services import LineSpec, credit_apply, credit_balance, invoice_create
-from portal.core.http import no_store
+from portal.core import ratelimit
+from portal.core.http import no_store, too_many_requests
+
+# A PDF is rendered afresh each time, the dearest page a customer can ask for (weasyprint: tens of
+# milliseconds of CPU for a short invoice, more for a long one): plenty for a person.
+PDF_RATE_LIMIT = 20
+PDF_RATE_WINDOW = 60
+TOO_MANY_PDFS = "Too many PDFs in a short time. Please wait a minute and try again."
+# Each request for funds makes an invoice.
+ADD_FUNDS_RATE_LIMIT = 10
+ADD_FUNDS_RATE_WINDOW = 3600
+TOO_MANY_ADD_FUNDS = (
+    "You have asked to add funds many times in the last hour. Please pay one of the invoices "
+    "already made, or try again later."
+)
 
 
 def _own_invoice(request: HttpRequest, pk: int) -> Invoice:
@@ -72,6 +86,9 @@ def invoice_apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def invoice_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _own_invoice(request, pk)
+    if not ratelimit.hit(f"invoice_pdf:{request.user.pk}", PDF_RATE_LIMIT, PDF_RATE_WINDOW):
+        refused = HttpResponse(TOO_MANY_PDFS, content_type="text/plain; charset=utf-8")
+        return too_many_requests(refused, window=PDF_RATE_WINDOW)
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, pdf_filename(invoice))
     return no_store(response)
@@ -84,6 +101,12 @@ def credit(request: HttpRequest) -> HttpResponse:
     if customer is None:
         raise Http404("Staff accounts have no credit.")
     form = AddFundsForm(request.POST or None)
+    limited = False
+    if request.method == "POST" and form.is_valid():
+        key = f"add_funds:{customer.pk}"
+        limited = not ratelimit.hit(key, ADD_FUNDS_RATE_LIMIT, ADD_FUNDS_RATE_WINDOW)
+        if limited:
+            form.add_error("amount", TOO_MANY_ADD_FUNDS)
     if request.method == "POST" and form.is_valid():
         invoice = invoice_create(
             customer=customer,
@@ -102,4 +125,7 @@ def credit(request: HttpRequest) -> HttpResponse:
         "entries": customer_credit_entries(user=request.user)[:100],
         "form": form,
     }
-    return render(request, "billing/credit.html", context)
+    response = render(request, "billing/credit.html", context)
+    if limited:
+        return too_many_requests(response, window=ADD_FUNDS_RATE_WINDOW)
+    return response

@@ -7,6 +7,8 @@ from typing import TypeVar
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from portal.core import ratelimit
+
 R = TypeVar("R", bound=HttpResponse)
 
 
@@ -16,3 +18,11 @@ def no_store(response: R) -> R:
     must-revalidate, private`` and an ``Expires`` in the past."""
     add_never_cache_headers(response)
     return response
+
+
+def too_many_requests(response: R, *, window: int) -> R:
+    """``response`` (the page with the reason on it) as a 429 whose ``Retry-After`` is the end
+    of the rate limit's current ``window`` (seconds); never stored."""
+    response.status_code = 429
+    response["Retry-After"] = str(ratelimit.retry_after(window))
+    return no_store(response)

@@ -16,6 +16,12 @@ class AddToCartForm(forms.Form):
 
 
 class CheckoutForm(forms.Form):
-    checkout_token = forms.UUIDField(widget=forms.HiddenInput)
+    checkout_token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This checkout page is out of date: please open it again.",
+            "invalid": "This checkout page is out of date: please open it again.",
+        },
+    )
     coupon = forms.CharField(max_length=40, required=False, label="Coupon code")
     accept_terms = forms.BooleanField(required=False, label="I accept the terms of service.")

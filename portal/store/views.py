@@ -10,12 +10,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.core.http import no_store
+from portal.core import ratelimit
+from portal.core.http import no_store, too_many_requests
 from portal.store import cart as shopping_cart
 from portal.store.catalogue import plan_card, plan_protocols, plans_on_sale
 from portal.store.forms import AddToCartForm, CheckoutForm
 from portal.store.models import Order
 from portal.store.services import CheckoutRefused, order_place
+
+# Each checkout asks every plan's panels afresh and may make an order and its invoice: a few in
+# ten minutes is plenty for a person, not for a script.
+CHECKOUT_RATE_LIMIT = 10
+CHECKOUT_RATE_WINDOW = 600
+TOO_MANY_CHECKOUTS = "Too many checkouts in a short time. Please wait a few minutes and try again."
 
 
 @require_GET
@@ -71,6 +78,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("store:cart")
     items = shopping_cart.cart_items(request.session)
     form = CheckoutForm(request.POST or None, initial={"checkout_token": uuid.uuid4()})
+    limited = False
+    if request.method == "POST" and form.is_valid():
+        key = f"checkout:{customer.pk}"
+        limited = not ratelimit.hit(key, CHECKOUT_RATE_LIMIT, CHECKOUT_RATE_WINDOW)
+        if limited:
+            form.add_error(None, TOO_MANY_CHECKOUTS)
     if request.method == "POST" and form.is_valid():
         try:
             order = order_place(
@@ -88,7 +101,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
             return redirect("billing:invoice_detail", pk=order.invoice_id)
     total = sum(item.first_payment for item in items)
     context = {"items": items, "total": total, "form": form}
-    return no_store(render(request, "store/checkout.html", context))
+    response = render(request, "store/checkout.html", context)
+    if limited:
+        return too_many_requests(response, window=CHECKOUT_RATE_WINDOW)
+    return no_store(response)
 
 
 @login_required
