@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.accounts.models import Customer
 from portal.billing.money import money
-from portal.billing.services import LineSpec, invoice_create
+from portal.billing.services import LineSpec, credit_apply, invoice_create
 from portal.billing.services.payments import invoice_settle_if_free
 from portal.store.availability import plan_available
 from portal.store.cart import CartItem
@@ -47,11 +47,13 @@ def order_place(
     checkout_token: uuid.UUID,
     terms_accepted: bool,
     coupon_code: str = "",
+    use_credit: bool = False,
     actor: Any,
 ) -> Order:
     """One order and its invoice for ``items``; the same ``checkout_token`` again (a double
     submit) returns the first order. Every plan is checked fresh for room on its panels first:
-    nothing is invoiced for a plan that is sold out."""
+    nothing is invoiced for a plan that is sold out. ``use_credit`` pays as much of the invoice
+    as the customer's credit balance covers, at once (all of it: the order is paid)."""
     if existing := Order.objects.filter(checkout_token=checkout_token).first():
         return existing
     if not terms_accepted:
@@ -88,6 +90,8 @@ def order_place(
         )
         if invoice.total == 0:
             order.invoice = invoice_settle_if_free(invoice=invoice, actor=actor)
+        elif use_credit and credit_apply(invoice=invoice, actor=actor) is not None:
+            order.invoice.refresh_from_db()
         order_confirmation_send(order=order)
     return order
 

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.billing.selectors import credit_balance
 from portal.core import ratelimit
 from portal.core.http import no_store, too_many_requests
 from portal.store import cart as shopping_cart
@@ -92,6 +93,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 checkout_token=form.cleaned_data["checkout_token"],
                 terms_accepted=form.cleaned_data["accept_terms"],
                 coupon_code=form.cleaned_data["coupon"],
+                use_credit=form.cleaned_data["use_credit"],
                 actor=request.user,
             )
         except CheckoutRefused as exc:
@@ -100,7 +102,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             shopping_cart.cart_clear(request.session)
             return redirect("billing:invoice_detail", pk=order.invoice_id)
     total = sum(item.first_payment for item in items)
-    context = {"items": items, "total": total, "form": form}
+    context = {"items": items, "total": total, "form": form, "credit": credit_balance(customer)}
     response = render(request, "store/checkout.html", context)
     if limited:
         return too_many_requests(response, window=CHECKOUT_RATE_WINDOW)

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from portal.billing.models import Invoice
+from portal.billing.models import CreditEntry, Invoice
+from portal.billing.selectors import credit_balance
 from portal.store.models import Order
+from provisioning.models import Service
 from tests.factories import CouponFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
@@ -164,3 +166,55 @@ def test_a_free_order_is_paid_at_once_and_its_service_ordered(signed_in, shop_pl
     invoice = Order.objects.get().invoice
     assert (invoice.total, invoice.status) == (0, "paid")
     assert customer.services.count() == 1
+
+
+def give_credit(customer, amount):
+    CreditEntry.objects.create(customer=customer, amount=Decimal(amount), reason="goodwill")
+
+
+def test_credit_that_covers_the_order_pays_it_at_checkout(signed_in, shop_plan, customer):
+    give_credit(customer, "20.00")
+    add(signed_in)
+    assert "Pay what I can from my credit balance (20.00 EUR)" in (
+        signed_in.get("/checkout/").content.decode()
+    )
+
+    check_out(signed_in, use_credit="on")
+
+    invoice = Order.objects.get().invoice
+    assert (invoice.status, invoice.amount_paid) == ("paid", Decimal("14.99"))
+    assert invoice.number
+    assert credit_balance(customer) == Decimal("5.01")
+    assert Service.objects.filter(customer=customer, product=shop_plan.product).count() == 1
+
+
+def test_credit_that_covers_part_pays_that_part_and_leaves_the_rest_due(
+    signed_in, shop_plan, customer
+):
+    give_credit(customer, "5.00")
+    add(signed_in)
+
+    check_out(signed_in, use_credit="on")
+
+    invoice = Order.objects.get().invoice
+    assert (invoice.status, invoice.amount_paid, invoice.balance_due) == (
+        "unpaid", Decimal("5.00"), Decimal("9.99")
+    )  # fmt: skip
+    assert credit_balance(customer) == 0
+    assert not Service.objects.filter(customer=customer).exists()
+
+
+def test_credit_is_left_alone_unless_asked(signed_in, shop_plan, customer):
+    give_credit(customer, "20.00")
+    add(signed_in)
+
+    check_out(signed_in)
+
+    assert Order.objects.get().invoice.amount_paid == 0
+    assert credit_balance(customer) == Decimal("20.00")
+
+
+def test_no_credit_no_credit_box(signed_in, shop_plan):
+    add(signed_in)
+
+    assert "credit balance" not in signed_in.get("/checkout/").content.decode()
