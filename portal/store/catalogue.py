@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 
 from portal.store.availability import plan_available
@@ -68,13 +69,15 @@ def _cycle_rank(cycle: str) -> int:
 
 
 def plan_protocols(plan: Plan) -> list[str]:
-    """Labels of the protocols the plan's networks offer (cached: networks change rarely)."""
+    """Labels of the protocols the plan's networks offer (cached: networks change rarely). No
+    answer is kept only briefly, so a panel that is down is not asked at every view of a public
+    page, and asked again soon."""
     key = f"store:protocols:{plan.product_id}"
     labels = cache.get(key)
     if labels is None:
         labels = [PROTOCOL_LABELS.get(p.value, p.value) for p in product_protocols(plan.product)]
-        if labels:  # nothing answered: ask again next time
-            cache.set(key, labels, PROTOCOLS_CACHE_SECONDS)
+        seconds = PROTOCOLS_CACHE_SECONDS if labels else settings.STORE_AVAILABILITY_SECONDS
+        cache.set(key, labels, seconds)
     return labels
 
 

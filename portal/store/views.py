@@ -16,7 +16,7 @@ from portal.core.http import no_store, too_many_requests
 from portal.store import cart as shopping_cart
 from portal.store.catalogue import plan_card, plan_protocols, plans_on_sale
 from portal.store.forms import AddToCartForm, CheckoutForm
-from portal.store.models import Order
+from portal.store.selectors import customer_orders
 from portal.store.services import CheckoutRefused, order_place
 
 # Each checkout asks every plan's panels afresh and may make an order and its invoice: a few in
@@ -112,9 +112,5 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    orders = (
-        Order.objects.filter(customer__user=request.user)
-        .select_related("invoice")
-        .prefetch_related("items__plan__product")
-    )
+    orders = customer_orders(user=request.user)
     return render(request, "store/order_list.html", {"orders": orders})
