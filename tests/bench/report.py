@@ -24,6 +24,11 @@ def summarize(samples: Sequence[float], *, elapsed: float, **extra: Any) -> dict
     }
 
 
+def skipped(reason: str) -> dict[str, Any]:
+    """A scenario that could not run here, and why (printed in its row; no figures)."""
+    return {"skipped": reason}
+
+
 def _percentile(ordered: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile of sorted samples."""
     rank = max(1, -(-len(ordered) * fraction // 1))
@@ -50,6 +55,9 @@ def table(results: Mapping[str, Any], baseline: Mapping[str, Any] | None = None)
         header = ["scenario", "median ms", "x base", "p95 ms", "x base", "ops/s", "x base"]
     rows = [[*header, "notes"]]
     for name, result in results["scenarios"].items():
+        if "skipped" in result:
+            rows.append([name, *[""] * (len(header) - 1), f"skipped: {result['skipped']}"])
+            continue
         row = [name]
         pairs = ratios(result, base_scenarios.get(name))
         for metric in METRICS:
@@ -61,6 +69,11 @@ def table(results: Mapping[str, Any], baseline: Mapping[str, Any] | None = None)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def verdicts(results: Mapping[str, Any]) -> list[str]:
+    """The one-line verdicts scenarios that have a goal give (``result["verdict"]``)."""
+    return [r["verdict"] for r in results["scenarios"].values() if r.get("verdict")]
 
 
 def save(results: Mapping[str, Any], path: Path) -> None:

@@ -1,8 +1,10 @@
-"""``python -m tests.bench [--baseline FILE] [--save FILE] [--quick] [--scenario NAME ...]``."""
+"""``python -m tests.bench [--baseline FILE] [--save FILE] [--quick] [--scenario NAME ...]
+[--worker-concurrency N]``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import shutil
@@ -20,7 +22,7 @@ DEFAULT_SAVE = Path("var/bench/last.json")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    from tests.bench.scenarios import SCENARIOS
+    from tests.bench.scenarios import SCENARIOS, Sizes
 
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--baseline", type=Path, help="a saved run to compare against")
@@ -29,7 +31,20 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scenario", action="append", choices=sorted(SCENARIOS), help="only these (repeatable)"
     )
+    parser.add_argument(
+        "--worker-concurrency",
+        type=_positive,
+        metavar="N",
+        help=f"processes of paid_to_active's Celery worker (default {Sizes.worker_concurrency})",
+    )
     return parser.parse_args(argv)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,18 +55,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     baseline = report.load(args.baseline) if args.baseline else None
     try:
-        results = run(args.scenario, quick=args.quick)
+        results = run(args.scenario, quick=args.quick, worker_concurrency=args.worker_concurrency)
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
     report.save(results, args.save)
     print(report.table(results, baseline))
+    for verdict in report.verdicts(results):
+        print(f"\n{verdict}")
     print(
         f"\nsaved to {args.save}" + (f"; ratios are current / {args.baseline}" if baseline else "")
     )
     return 0
 
 
-def run(names: Sequence[str] | None, *, quick: bool) -> dict[str, Any]:
+def run(
+    names: Sequence[str] | None, *, quick: bool, worker_concurrency: int | None = None
+) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -62,6 +81,8 @@ def run(names: Sequence[str] | None, *, quick: bool) -> dict[str, Any]:
 
     chosen = [SCENARIOS[name] for name in names or SCENARIOS]
     sizes = Sizes.quick() if quick else Sizes()
+    if worker_concurrency is not None:
+        sizes = dataclasses.replace(sizes, worker_concurrency=worker_concurrency)
     results: dict[str, Any] = {
         "version": report.RESULT_VERSION,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

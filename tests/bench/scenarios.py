@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tests.bench.paid_to_active import paid_to_active
 from tests.bench.report import summarize
 
 ONLINE_PATH = "/api/v1/client/online"
@@ -24,10 +25,14 @@ class Sizes:
     viewing_seconds: float = 5.0
     panel_calls: int = 300
     creates: int = 20
+    payments: int = 100
+    worker_concurrency: int = 16  # processes of paid_to_active's worker
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(renders=5, viewers=4, viewing_seconds=2.0, panel_calls=30, creates=3)
+        return cls(
+            renders=5, viewers=4, viewing_seconds=2.0, panel_calls=30, creates=3, payments=10
+        )
 
 
 @dataclass(frozen=True)
@@ -259,5 +264,6 @@ SCENARIOS = {
         Scenario("connection_json", connection_json),
         Scenario("panel_client", panel_client, needs_db=False),
         Scenario("provisioning", provisioning),
+        Scenario("paid_to_active", paid_to_active),
     )
 }

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.bench.report import METRICS, ratios, summarize, table
+from tests.bench.report import METRICS, ratios, skipped, summarize, table, verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +54,23 @@ def test_table_shows_ratio_columns_only_with_a_baseline_and_a_dash_for_a_new_sce
     assert "x base" in compared[0]
     assert compared[1].split()[:7] == ["a", "10.00", "0.50", "10.00", "0.50", "1.00", "0.50"]
     assert compared[2].split()[:7] == ["b", "20.00", "-", "20.00", "-", "1.00", "-"]
+
+
+def test_table_shows_a_skipped_scenario_with_its_reason_and_no_figures():
+    run = {"scenarios": {"a": summarize([0.01], elapsed=1), "b": skipped("needs PostgreSQL")}}
+    baseline = {"scenarios": {"a": skipped("needs PostgreSQL"), "b": summarize([0.02], elapsed=1)}}
+
+    rows = table(run, baseline).splitlines()
+
+    assert rows[1].split()[:7] == ["a", "10.00", "-", "10.00", "-", "1.00", "-"]
+    assert rows[2].split() == ["b", "skipped:", "needs", "PostgreSQL"]
+
+
+def test_verdicts_are_the_lines_of_the_scenarios_that_give_one():
+    judged = {**summarize([0.5], elapsed=1), "verdict": "p95 500 ms; goal 1200 ms: met"}
+    run = {"scenarios": {"a": summarize([0.01], elapsed=1), "b": judged, "c": skipped("why")}}
+
+    assert verdicts(run) == ["p95 500 ms; goal 1200 ms: met"]
 
 
 def test_quick_run_of_the_panel_client_saves_json_and_prints_ratios(tmp_path):
