@@ -31,7 +31,7 @@ from tests.factories import (
     StaffFactory,
 )
 
-pytest_plugins = ["tests.simulator_fixtures"]
+pytest_plugins = ["tests.simulator_fixtures", "tests.worker_fixtures"]
 
 OWNER_PASSWORD = "pw-alice-123"
 

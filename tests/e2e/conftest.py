@@ -13,6 +13,7 @@ import pytest
 from django.db import connections
 
 from provisioning.models import Product, Server, Service
+from provisioning.services import outbox
 from tests.factories import TEST_PASSWORD, ServiceFactory, StaffFactory
 from tests.services import service_unavailable
 
@@ -74,6 +75,14 @@ def browser_page(live_server, monkeypatch, request) -> Iterator[object]:
 @pytest.fixture(autouse=True)
 def private_cache(private_cache):
     """Every browser test under the shared fixture's private cache keys (tests/conftest.py)."""
+
+
+@pytest.fixture
+def worker_runs_here(monkeypatch) -> None:
+    """Provisioning's task messages are not sent: the test runs the worker's actions itself, and
+    the live worker another test of this process may have started (tests/worker_fixtures.py)
+    must not race it."""
+    monkeypatch.setattr(outbox, "enqueue_on_commit", lambda *message: None)
 
 
 def log_in(page, username: str) -> None:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_service_added_by_hand_turns_active_on_its_page_without_a_reload(
-    browser_page, customer_factory, panel_product
+    browser_page, customer_factory, panel_product, worker_runs_here
 ):
     customer = customer_factory("frank")
     page = browser_page

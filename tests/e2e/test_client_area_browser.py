@@ -18,8 +18,8 @@ CONNECTION_URL_PART = "/connection.json"
 
 
 @pytest.fixture
-def new_service(customer_factory, panel_product) -> Service:
-    """Ordered just now: pending, its create queued (no worker here; the test runs it)."""
+def new_service(customer_factory, panel_product, worker_runs_here) -> Service:
+    """Ordered just now: pending, its create not sent to a worker (the test runs it)."""
     return order_service(customer_factory("carol"), panel_product)
 
 

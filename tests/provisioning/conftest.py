@@ -1,42 +1,21 @@
-"""Fixtures for provisioning: a real Celery worker on the test database, and the test's own client
-of the simulator. The cast and the factory fixtures are in tests/conftest.py."""
+"""Fixtures for provisioning: the real Celery worker on the test database (its one definition is in
+tests/worker_fixtures.py), and the test's own client of the simulator. The cast and the factory
+fixtures are in tests/conftest.py."""
 
 import time
-from collections.abc import Callable, Iterator
-from urllib.parse import quote
+from collections.abc import Callable
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from provisioning.models import Service
-from tests.workers import celery_worker
 from vpnpanel import PanelClient
 
 
-def _worker_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
-    """A real ``celery worker`` (two prefork processes) consuming the tests' queue."""
-    with django_db_blocker.unblock():
-        database_url = _worker_database_url()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    with celery_worker(
-        env={"DATABASE_URL": database_url},
-        log_path=log_path,
-        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        concurrency=2,
-    ) as queue:
-        yield queue
+def live_worker(live_worker: str) -> str:
+    """The session's one real Celery worker (tests/worker_fixtures.py), under the name the
+    modules that import it from here know."""
+    return live_worker
 
 
 @pytest.fixture

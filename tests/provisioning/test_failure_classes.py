@@ -44,8 +44,9 @@ from tests.factories import (
     StaffFactory,
     order_service,
 )
-from tests.provisioning.conftest import _worker_database_url, settled, wait_for_service
+from tests.provisioning.conftest import settled, wait_for_service
 from tests.services import redis_url_or_skip
+from tests.worker_fixtures import worker_database_url
 from tests.workers import celery_worker, celery_worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,7 +121,7 @@ def _forget_queue(queue: str) -> None:
 def standing_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
     """A real ``celery worker`` (two prefork processes) on a queue of this module's own."""
     with django_db_blocker.unblock():
-        database_url = _worker_database_url()
+        database_url = worker_database_url()
     queue = _queue_name()
     env = {"DATABASE_URL": database_url, "CELERY_TASK_DEFAULT_QUEUE": queue, **STANDING_WORKER_ENV}
     log_path = tmp_path_factory.mktemp("standing-worker") / "worker.log"
@@ -228,7 +229,7 @@ def test_worker_killed_mid_create_ends_with_one_client_adopted_by_the_next_worke
     first_queue = _queue_name()
     first_sender = _sender(first_queue)
     monkeypatch.setattr(portal.core.queue, "celery_app", first_sender)
-    env = {"DATABASE_URL": _worker_database_url(), "CELERY_TASK_DEFAULT_QUEUE": first_queue}
+    env = {"DATABASE_URL": worker_database_url(), "CELERY_TASK_DEFAULT_QUEUE": first_queue}
     simulator.knob("POST", "faults", {"latency_ms": int(LATENCY_SECONDS * 1000)})
     try:
         with _killable_worker(first_queue, tmp_path / "killed-worker.log", env) as first:

@@ -1,0 +1,43 @@
+"""Pytest plugin: the one real Celery worker of a test session (register via ``pytest_plugins``).
+
+Defined here, once: a session fixture defined (or imported) in several conftests is set up once
+per definition, and each copy started a worker of its own on the same queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.workers import celery_worker
+
+
+def worker_database_url() -> str:
+    """The test database as a DATABASE_URL for a worker process (SQLite file or PostgreSQL)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """A real ``celery worker`` (two prefork processes) consuming the tests' queue, on the test
+    database; one per pytest process (so per xdist worker)."""
+    with django_db_blocker.unblock():
+        database_url = worker_database_url()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with celery_worker(
+        env={"DATABASE_URL": database_url},
+        log_path=log_path,
+        queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        concurrency=2,
+    ) as queue:
+        yield queue
