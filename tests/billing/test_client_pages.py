@@ -33,6 +33,12 @@ def signed_in(client, customer):
     return client
 
 
+def test_my_invoices_is_in_the_header_of_the_customers_pages(signed_in, invoice):
+    for url in ("/", "/services/", f"/billing/invoices/{invoice.pk}/"):
+        page = signed_in.get(url).content.decode()
+        assert '<a href="/billing/invoices/">My invoices</a>' in page, url
+
+
 def test_the_invoice_page_shows_the_proforma_and_how_to_pay(signed_in, invoice):
     page = signed_in.get(f"/billing/invoices/{invoice.pk}/").content.decode()
 

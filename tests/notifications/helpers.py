@@ -23,6 +23,18 @@ def wait_for_email(timeout: float = 30, **lookup: object) -> EmailRecord:
         time.sleep(0.1)
 
 
+def wait_until_no_email_is_in_flight(timeout: float = 30) -> None:
+    """Every recorded message sent or given up: none is left for the worker to deliver after
+    the test (its teardown empties the tables under it)."""
+    deadline = time.monotonic() + timeout
+    in_flight = EmailRecord.objects.filter(status__in=("queued", "sending"))
+    while in_flight.exists():
+        if time.monotonic() > deadline:
+            kinds = sorted(in_flight.values_list("kind", flat=True))
+            raise AssertionError(f"emails still in flight: {kinds}")
+        time.sleep(0.1)
+
+
 def mail_files_with(text: str) -> list[str]:
     """The messages the file backend wrote (``EMAIL_FILE_PATH``) that contain ``text``."""
     folder = Path(settings.EMAIL_FILE_PATH)

@@ -1,10 +1,12 @@
-"""A shop on the live simulator: a plan on sale for the office network, monthly and annual."""
+"""A shop on the live simulator: a plan on sale for the office network, monthly and annual; the
+provisioning tests' client of the simulator (``panel``)."""
 
 from decimal import Decimal
 
 import pytest
 
 from tests.factories import PlanFactory, PlanPriceFactory
+from tests.provisioning.conftest import panel  # noqa: F401 - a fixture used here
 
 
 @pytest.fixture

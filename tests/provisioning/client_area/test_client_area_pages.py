@@ -300,5 +300,6 @@ def test_customer_without_services(client, customer_factory):
     user = customer_factory("bob").user
     client.force_login(user)
 
-    assert "You have no services yet." in client.get("/services/").content.decode()
+    page = client.get("/services/").content.decode()
+    assert 'You have no services yet. <a href="/">See the plans</a>.' in page
     assert not Service.objects.exists()
