@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from portal.notifications.email import send
@@ -22,6 +23,7 @@ from provisioning.models import Service, ServiceStatus
 logger = logging.getLogger(__name__)
 
 KIND = "welcome"
+PROTOCOLS_CACHE_SECONDS = 300
 
 
 def welcome_once_key(service_id: int) -> str:
@@ -73,9 +75,18 @@ def _context(service: Service) -> dict[str, object]:
 
 
 def _protocols(service: Service) -> list[str]:
-    """The network's protocols, or [] when the panel cannot say now (the mail goes anyway)."""
+    """The network's protocols, or [] when the panel cannot say now (the mail goes anyway).
+
+    Kept a few minutes per server and network: a burst of new services on one network (a sale)
+    asks its panel once, not once per welcome email."""
+    key = f"notifications:protocols:{service.server_id}:{service.network}"
+    if service.network and (cached := cache.get(key)) is not None:
+        return cached
     try:
-        return network_protocols(service, action="welcome_email")
+        protocols = network_protocols(service, action="welcome_email")
     except ProvisioningError as exc:
         logger.warning("Service %s: welcome email without protocols: %s", service.pk, exc)
         return []
+    if service.network:
+        cache.set(key, protocols, PROTOCOLS_CACHE_SECONDS)
+    return protocols
