@@ -127,23 +127,29 @@ def invoice_settle_if_free(*, invoice: Invoice, actor: Any) -> Invoice:
 
 
 def _settle(invoice: Invoice, actor: Any) -> None:
-    """Paid in full: the final number, the parties copied, credit added, services ordered."""
+    """Paid in full: the parties copied, services ordered, then the final number and the rows
+    that name it (added funds, the audit): the number's counter row stays locked until the
+    commit, so as little as possible happens after taking it."""
     now = timezone.now()
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = now
-    invoice.number = next_number(InvoiceKind.INVOICE, now)
     invoice.buyer = buyer_details(invoice.customer)
     invoice.seller = seller_details()
-    for line in invoice.lines.select_related("product"):
-        if line.adds_credit:
-            CreditEntry.objects.create(
-                customer_id=invoice.customer_id,
-                amount=line.amount,
-                reason=f"Added funds ({invoice.number})",
-                invoice=invoice,
-            )
+    lines = list(invoice.lines.select_related("product"))
+    for line in lines:
         if line.product_id is not None:
             _order_services(invoice, line, actor)
+    invoice.number = next_number(InvoiceKind.INVOICE, now)
+    CreditEntry.objects.bulk_create(
+        CreditEntry(
+            customer_id=invoice.customer_id,
+            amount=line.amount,
+            reason=f"Added funds ({invoice.number})",
+            invoice=invoice,
+        )
+        for line in lines
+        if line.adds_credit
+    )
     events.record(
         customer_id=invoice.customer_id, invoice=invoice, actor=actor, action="invoice_paid",
         number=invoice.number,
@@ -159,7 +165,7 @@ def _order_services(invoice: Invoice, line: InvoiceLine, actor: Any) -> None:
             customer=invoice.customer,
             product=line.product,
             actor=actor,
-            reason=f"invoice {invoice.number} paid",
+            reason=f"invoice {invoice} paid",
             idempotency_key=f"invoice-line:{line.pk}:{index}",
         )
         if line.cycle:
