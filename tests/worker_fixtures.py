@@ -29,8 +29,9 @@ def worker_database_url() -> str:
 
 @pytest.fixture(scope="session")
 def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
-    """A real ``celery worker`` (two prefork processes) consuming the tests' queue, on the test
-    database; one per pytest process (so per xdist worker)."""
+    """A real ``celery worker`` (four prefork processes) consuming the tests' queue, on the test
+    database; one per pytest process (so per xdist worker). Four, so that two jobs a test runs
+    at once (the race tests) never wait behind an earlier test's emails."""
     with django_db_blocker.unblock():
         database_url = worker_database_url()
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
@@ -38,6 +39,6 @@ def live_worker(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
         env={"DATABASE_URL": database_url},
         log_path=log_path,
         queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-        concurrency=2,
+        concurrency=4,
     ) as queue:
         yield queue
