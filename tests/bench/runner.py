@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["PORTAL_VAR_DIR"] = var_dir
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
     args = parse(argv)
+    for line in use_local_services():
+        print(line)
     baseline = report.load(args.baseline) if args.baseline else None
     try:
         results = run(args.scenario, quick=args.quick, worker_concurrency=args.worker_concurrency)
@@ -66,6 +68,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nsaved to {args.save}" + (f"; ratios are current / {args.baseline}" if baseline else "")
     )
     return 0
+
+
+# PostgreSQL and Redis where a development machine (and CI) runs them; DATABASE_URL and
+# REDIS_URL, when set, choose instead.
+LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def use_local_services() -> list[str]:
+    """Point the bench at a local PostgreSQL and Redis that answer, unless the environment names
+    its own: paid → active needs both (concurrent payments, a broker that pushes). Says what it
+    chose, for the top of the report."""
+    chosen = []
+    for var, url, answers in (
+        ("DATABASE_URL", LOCAL_DATABASE_URL, _postgres_answers),
+        ("REDIS_URL", LOCAL_REDIS_URL, _redis_answers),
+    ):
+        if os.environ.get(var):
+            chosen.append(f"{var}: from the environment")
+        elif answers(url):
+            os.environ[var] = url
+            chosen.append(f"{var}: {url} (answered; set {var} to choose another)")
+        else:
+            chosen.append(f"{var}: not set and nothing answers at {url}: embedded")
+    return chosen
+
+
+def _postgres_answers(url: str) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
 
 
 def run(
