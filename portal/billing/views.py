@@ -51,9 +51,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _own_invoice(request, pk)
     payable = invoice.status == InvoiceStatus.UNPAID and invoice.kind == "invoice"
+    document = document_context(invoice)
     context = {
-        **document_context(invoice),
+        **document,
         "payable": payable,
+        "ordered_services": invoice.status == InvoiceStatus.PAID
+        and any(line.product_id for line in document["lines"]),
         "gateways": list(gateways().values()) if payable else [],
         "credit": credit_balance(invoice.customer) if payable else 0,
     }

@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from portal.billing.gateways import gateways
 from portal.billing.models import CreditEntry, Gateway, InvoiceStatus
-from portal.billing.services import LineSpec, credit_balance, invoice_create
+from portal.billing.services import LineSpec, credit_balance, invoice_create, payment_record
 from tests.portal.test_settings import PRODUCTION_ENV, _run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
@@ -137,3 +137,30 @@ def test_production_settings_refuse_the_demo_gateway(tmp_path):
     assert result.returncode != 0
     assert "BILLING_DEMO_GATEWAY cannot be on in production" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_paid_invoice_that_ordered_a_service_points_to_my_services(signed_in, invoice):
+    assert (
+        'id="services-ordered"'
+        not in signed_in.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    )
+    payment_record(
+        invoice=invoice, amount=invoice.total, gateway=Gateway.BANK_TRANSFER, reference="T-9",
+        actor=None,
+    )  # fmt: skip
+
+    page = signed_in.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+
+    assert 'id="services-ordered"' in page
+    assert '<a href="/services/">My services</a>' in page
+
+
+def test_visitors_see_the_cart_sign_in_and_sign_up_in_the_header(client):
+    page = client.get("/").content.decode()
+
+    for link in (
+        'href="/cart/">Cart<',
+        'href="/accounts/login/">Sign in<',
+        'href="/accounts/signup/">Sign up<',
+    ):
+        assert link in page
