@@ -6,7 +6,7 @@ edited or deleted."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -36,6 +36,7 @@ from portal.billing.models import (
     Subscription,
     TaxRate,
 )
+from portal.billing.money import MoneyFormField, format_money, smallest_amount
 from portal.billing.services import (
     LineSpec,
     credit_note_issue,
@@ -47,6 +48,18 @@ from portal.billing.services import (
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.refunds import payment_refund, payment_refund_retry, refundable
 from provisioning.models import Product, Service
+
+
+def money_shown(field: str, label: str = "") -> Callable[[Any], str]:
+    """An amount column as invoices show it (``23.98 EUR``), not at the column's three
+    decimals (``23.980``)."""
+
+    @admin.display(description=label or field.replace("_", " "), ordering=field)
+    def shown(obj: Any) -> str:
+        value = getattr(obj, field)
+        return "-" if value is None else format_money(value)
+
+    return shown
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,7 +77,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
-    fields = ("description", "quantity", "unit_price", "amount", "product", "cycle")
+    fields = (
+        "description", "quantity", money_shown("unit_price"), money_shown("amount"), "product",
+        "cycle",
+    )  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -75,7 +91,10 @@ class InvoiceLineInline(admin.TabularInline):
 
 class PaymentInline(admin.TabularInline):
     model = Payment
-    fields = ("received_at", "gateway", "reference", "amount", "refunded", "recorded_by")
+    fields = (
+        "received_at", "gateway", "reference", money_shown("amount"), money_shown("refunded"),
+        "recorded_by",
+    )  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -85,16 +104,14 @@ class PaymentInline(admin.TabularInline):
 
 
 class RecordPaymentForm(forms.Form):
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = MoneyFormField(min_value=smallest_amount())
     reference = forms.CharField(
         max_length=200, help_text="The bank's reference of the transfer (recorded once)."
     )
 
 
 class CreditNoteForm(forms.Form):
-    amount = forms.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="Before tax."
-    )
+    amount = MoneyFormField(min_value=smallest_amount(), help_text="Before tax.")
     reason = forms.CharField(max_length=200)
     to_credit_balance = forms.BooleanField(
         required=False, initial=True, label="Add the credit note's total to the customer's credit"
@@ -116,7 +133,7 @@ class IssueForm(forms.Form):
 class IssueLineForm(forms.Form):
     description = forms.CharField(max_length=255)
     quantity = forms.IntegerField(min_value=1, initial=1)
-    unit_price = forms.DecimalField(max_digits=12, decimal_places=2)
+    unit_price = MoneyFormField()
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(),
         required=False,
@@ -136,15 +153,19 @@ IssueLineFormSet = formset_factory(IssueLineForm, extra=3, min_num=1, validate_m
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "customer", "kind", "status", "total", "amount_paid", "issued_at")
+    list_display = (
+        "__str__", "customer", "kind", "status", money_shown("total"), money_shown("amount_paid"),
+        "issued_at",
+    )  # fmt: skip
     list_filter = ("status", "kind", "reverse_charge")
     search_fields = ("number", "customer__user__email", "customer__user__username")
     list_select_related = ("customer__user",)
     date_hierarchy = "issued_at"
     inlines = (InvoiceLineInline, PaymentInline)
     readonly_fields = (
-        "number", "kind", "status", "customer", "currency", "subtotal", "tax_label", "tax_amount",
-        "total", "amount_paid", "credited_invoice", "issued_at", "due_at", "paid_at",
+        "number", "kind", "status", "customer", "currency", money_shown("subtotal"), "tax_label",
+        money_shown("tax_amount"), money_shown("total"), money_shown("amount_paid"),
+        "credited_invoice", "issued_at", "due_at", "paid_at",
         "cancelled_at", "buyer", "seller", "notes",
     )  # fmt: skip
     fields = readonly_fields
@@ -320,7 +341,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "object": invoice,
             "question": question,
-            "details": [f"Total {invoice.total} {invoice.currency}, paid {invoice.amount_paid}."],
+            "details": [
+                f"Total {format_money(invoice.total)}, paid {format_money(invoice.amount_paid)}."
+            ],
             "form": form,
             "submit_label": submit,
             "cancel_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
@@ -342,7 +365,7 @@ def _line_spec(line: dict[str, Any]) -> LineSpec:
 
 class RefundForm(forms.Form):
     key = forms.UUIDField(widget=forms.HiddenInput)
-    amount = forms.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
+    amount = MoneyFormField(min_value=smallest_amount())
     method = forms.ChoiceField(choices=RefundMethod.choices, widget=forms.RadioSelect)
     reason = forms.CharField(max_length=200, required=False)
 
@@ -356,7 +379,7 @@ class RefundForm(forms.Form):
 
 class RefundInline(admin.TabularInline):
     model = PaymentRefund
-    fields = ("created_at", "amount", "method", "status", "reason", "error", "actor")
+    fields = ("created_at", money_shown("amount"), "method", "status", "reason", "error", "actor")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -368,7 +391,10 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "customer", "invoice", "gateway", "amount", "refunded")
+    list_display = (
+        "received_at", "customer", "invoice", "gateway", money_shown("amount"),
+        money_shown("refunded"),
+    )  # fmt: skip
     list_filter = ("gateway",)
     search_fields = ("reference", "invoice__number", "customer__user__email")
     list_select_related = ("customer__user", "invoice")
@@ -422,7 +448,9 @@ class PaymentAdmin(ReadOnlyAdmin):
             except BillingRefused as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                self.log_change(request, payment, f"Refund of {refund.amount}: {refund.status}.")
+                self.log_change(
+                    request, payment, f"Refund of {format_money(refund.amount)}: {refund.status}."
+                )
                 self._refund_message(request, refund)
             return redirect(back)
         context = {
@@ -432,8 +460,8 @@ class PaymentAdmin(ReadOnlyAdmin):
             "object": payment,
             "question": "Give money of this payment back?",
             "details": [
-                f"Paid {payment.amount} {payment.currency} by {payment.get_gateway_display()}; "
-                f"{left} {payment.currency} can still be refunded.",
+                f"Paid {format_money(payment.amount)} by {payment.get_gateway_display()}; "
+                f"{format_money(left)} can still be refunded.",
                 "To credit: added to the customer's credit balance. Through Stripe: back to the "
                 "card. The invoice stays paid; correct it with a credit note.",
             ],
@@ -453,14 +481,14 @@ class PaymentAdmin(ReadOnlyAdmin):
                 messages.WARNING,
             )
         elif refund.status == RefundStatus.DONE:
-            self.message_user(request, f"Refunded {refund.amount}.", messages.SUCCESS)
+            self.message_user(request, f"Refunded {format_money(refund.amount)}.", messages.SUCCESS)
         else:
             self.message_user(request, f"Refund not made: {refund.error}", messages.ERROR)
 
 
 @admin.register(PaymentRefund)
 class PaymentRefundAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "payment", "amount", "method", "status", "actor")
+    list_display = ("created_at", "payment", money_shown("amount"), "method", "status", "actor")
     list_filter = ("status", "method")
     list_select_related = ("payment", "actor")
     actions = ("retry",)
@@ -500,14 +528,16 @@ class TaxRateAdmin(admin.ModelAdmin):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "customer", "amount", "reason", "invoice")
+    list_display = ("created_at", "customer", money_shown("amount"), "reason", "invoice")
     search_fields = ("customer__user__email", "reason")
     list_select_related = ("customer__user", "invoice")
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ("service", "customer", "cycle", "recurring_price", "next_due_date")
+    list_display = (
+        "service", "customer", "cycle", money_shown("recurring_price"), "next_due_date"
+    )  # fmt: skip
     list_filter = ("cycle",)
     list_select_related = ("service", "customer__user")
 
@@ -522,7 +552,9 @@ class BillingEventAdmin(ReadOnlyAdmin):
 class InvoiceForCustomerInline(admin.TabularInline):
     model = Invoice
     fk_name = "customer"
-    fields = ("__str__", "kind", "status", "total", "amount_paid", "issued_at")
+    fields = (
+        "__str__", "kind", "status", money_shown("total"), money_shown("amount_paid"), "issued_at"
+    )  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -534,7 +566,7 @@ class InvoiceForCustomerInline(admin.TabularInline):
 
 class CreditForCustomerInline(admin.TabularInline):
     model = CreditEntry
-    fields = ("created_at", "amount", "reason")
+    fields = ("created_at", money_shown("amount"), "reason")
     readonly_fields = fields
     extra = 0
     can_delete = False

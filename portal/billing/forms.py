@@ -3,9 +3,11 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
+from portal.billing.money import MoneyFormField
+
 
 class AddFundsForm(forms.Form):
-    amount = forms.DecimalField(max_digits=10, decimal_places=2, label="Amount to add")
+    amount = MoneyFormField(label="Amount to add")
 
     def clean_amount(self) -> Decimal:
         amount = self.cleaned_data["amount"]

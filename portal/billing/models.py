@@ -230,7 +230,10 @@ class Subscription(models.Model):
         ordering = ("next_due_date", "id")
 
     def __str__(self) -> str:
-        return f"Service #{self.service_id}: {self.recurring_price} {self.get_cycle_display()}"
+        return (
+            f"Service #{self.service_id}: {format_money(self.recurring_price)} "
+            f"{self.get_cycle_display()}"
+        )
 
 
 class BillingEvent(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django import forms
 from django.conf import settings
 from django.db import models
 
@@ -35,9 +36,27 @@ def money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-minor_units()), rounding=ROUND_HALF_UP)
 
 
+def smallest_amount() -> Decimal:
+    """One minor unit (0.01 EUR), the least a person can type as a payment."""
+    return Decimal(1).scaleb(-minor_units())
+
+
 def format_money(amount: Decimal) -> str:
     """``12.30 EUR`` — plain and unambiguous on invoices, emails and pages."""
     return f"{money(amount):,.{minor_units()}f} {currency()}"
+
+
+class MoneyFormField(forms.DecimalField):
+    """An amount a person types: no finer than the currency's minor unit, and an amount from a
+    column (three decimals) shown at it, so a pre-filled ``23.980`` does not fail its own form."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs["decimal_places"] = minor_units()
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        return money(value) if isinstance(value, Decimal) else value
 
 
 class MoneyField(models.DecimalField):
@@ -47,3 +66,6 @@ class MoneyField(models.DecimalField):
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 3)
         super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": MoneyFormField, **kwargs})

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.billing.cycles import BillingCycle
-from portal.billing.money import ZERO, MoneyField
+from portal.billing.money import ZERO, MoneyField, format_money
 
 
 class Plan(models.Model):
@@ -52,7 +52,7 @@ class PlanPrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan}: {self.price} {self.get_cycle_display()}"
+        return f"{self.plan}: {format_money(self.price)} {self.get_cycle_display()}"
 
 
 class CouponKind(models.TextChoices):

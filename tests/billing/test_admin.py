@@ -69,6 +69,26 @@ def test_recording_a_transfer_pays_the_invoice_once_per_reference(admin_client, 
     assert invoice.customer.services.count() == 1
 
 
+def test_the_pre_filled_amount_is_the_balance_in_cents_and_is_accepted_as_shown(
+    admin_client, invoice
+):
+    page = admin_client.get(url("pay", invoice)).content.decode()
+    assert 'value="9.99"' in page  # the column holds 9.990
+    assert "9.990" not in page
+
+    admin_client.post(url("pay", invoice), {"amount": "9.99", "reference": "SEPA-7"})
+    too_fine = admin_client.post(url("pay", invoice), {"amount": "0.001", "reference": "SEPA-8"})
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert "no more than 2 decimal places" in too_fine.content.decode()
+    listing = admin_client.get(reverse("admin:billing_invoice_changelist")).content.decode()
+    change = admin_client.get(url("change", invoice)).content.decode()
+    assert "9.99 EUR" in listing
+    assert "9.99 EUR" in change
+    assert "9.990" not in listing + change
+
+
 def test_cancel_and_credit_note_follow_the_invoice_state(admin_client, invoice):
     change = admin_client.get(url("change", invoice)).content.decode()
     assert "Record a payment" in change
