@@ -7,7 +7,12 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from portal.accounts.models import Customer
+        from portal.billing.receivers import customer_saved
         from portal.billing.selectors import next_due_dates
         from provisioning.client_area.extensions import register_next_due
 
         register_next_due(next_due_dates)
+        post_save.connect(customer_saved, sender=Customer, dispatch_uid="billing.customer_saved")

@@ -3,7 +3,8 @@
 - A tax-exempt customer: no tax.
 - EU B2B reverse charge: seller and buyer in different EU countries and the buyer's VAT id is
   well formed (checksum-valid, of the buyer's country): no tax, the invoice says why.
-- Otherwise the admin-managed rate of the buyer's country (none set: no tax).
+- Otherwise the admin-managed rate of the buyer's country (none set: no tax); a buyer who has
+  not given a country is taxed as a sale at home (the seller's country).
 
 Tax is computed once per invoice, on the subtotal of its lines, and rounded half-up to the
 currency's minor unit; the total is subtotal + tax.
@@ -61,6 +62,7 @@ def tax_treatment(
     rate_for: Callable[[str], tuple[Decimal, str] | None],
 ) -> TaxTreatment:
     """The tax of a sale; ``rate_for(country)`` is the admin's (rate, name) for a country."""
+    buyer_country = buyer_country or seller_country
     if tax_exempt:
         return TaxTreatment(ZERO, "Tax exempt")
     if (

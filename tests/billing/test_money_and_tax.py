@@ -79,12 +79,13 @@ def test_reverse_charge_exactly_for_cross_border_eu_business(seller, buyer, has_
     cross_border_b2b = (
         seller in EU_COUNTRIES and buyer in EU_COUNTRIES and buyer != seller and bool(vat_id)
     )
+    taxed_in = buyer or seller  # no country given: a sale at home
     assert treatment.reverse_charge == (cross_border_b2b and not exempt)
     if exempt or treatment.reverse_charge:
         assert treatment.rate == 0
-    elif _rates(buyer):
-        assert treatment.rate == _rates(buyer)[0]
-        assert treatment.label == f"{_rates(buyer)[1]} {_rates(buyer)[0].normalize():f}%"
+    elif _rates(taxed_in):
+        assert treatment.rate == _rates(taxed_in)[0]
+        assert treatment.label == f"{_rates(taxed_in)[1]} {_rates(taxed_in)[0].normalize():f}%"
     else:
         assert (treatment.rate, treatment.label) == (0, "No tax")
 

@@ -120,6 +120,52 @@ def _line(invoice: Invoice, position: int, spec: LineSpec, amount: Decimal) -> I
     )
 
 
+def invoices_retax_unpaid(*, customer: Customer) -> int:
+    """Tax again the customer's proformas that nothing has been paid on, as their billing
+    details now say (called when those change). Their buyer is copied at the first payment, so
+    an invoice's tax always matches the buyer it shows. Returns how many changed."""
+    unpaid = Invoice.objects.filter(
+        customer=customer,
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.UNPAID,
+        amount_paid=0,
+    ).exclude(lines__adds_credit=True)
+    pks = list(unpaid.values_list("pk", flat=True))
+    if not pks:
+        return 0
+    treatment = _treatment(customer)
+    changed = 0
+    for pk in pks:
+        with transaction.atomic():
+            invoice = unpaid.select_for_update().filter(pk=pk).first()
+            if invoice is not None and _taxed_otherwise(invoice, treatment):
+                _retax(invoice, treatment)
+                changed += 1
+    return changed
+
+
+def _taxed_otherwise(invoice: Invoice, treatment: TaxTreatment) -> bool:
+    taxed = TaxTreatment(invoice.tax_rate, invoice.tax_label, invoice.reverse_charge)
+    return taxed != treatment
+
+
+def _retax(invoice: Invoice, treatment: TaxTreatment) -> None:
+    before = invoice.total
+    new = totals(invoice.lines.values_list("amount", flat=True), treatment)
+    invoice.subtotal, invoice.tax_amount, invoice.total = new.subtotal, new.tax, new.total
+    invoice.tax_rate, invoice.tax_label = treatment.rate, treatment.label
+    invoice.reverse_charge = treatment.reverse_charge
+    invoice.save(
+        update_fields=[
+            "subtotal", "tax_amount", "total", "tax_rate", "tax_label", "reverse_charge"
+        ]
+    )  # fmt: skip
+    events.record(
+        customer_id=invoice.customer_id, invoice=invoice, action="invoice_retaxed",
+        tax=treatment.label, total_before=before, total=invoice.total,
+    )  # fmt: skip
+
+
 def _treatment(customer: Customer) -> TaxTreatment:
     buyer = buyer_details(customer)
     return tax_treatment(

@@ -71,6 +71,8 @@ def payment_record(
         applied = amount if locked.status == InvoiceStatus.UNPAID else money(0)
         applied = min(applied, locked.balance_due)
         locked.amount_paid += applied
+        if applied and not locked.buyer:
+            locked.buyer = buyer_details(locked.customer)  # as taxed: see invoices_retax_unpaid
         if amount > applied:
             CreditEntry.objects.create(
                 customer_id=locked.customer_id,
@@ -133,7 +135,7 @@ def _settle(invoice: Invoice, actor: Any) -> None:
     now = timezone.now()
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = now
-    invoice.buyer = buyer_details(invoice.customer)
+    invoice.buyer = invoice.buyer or buyer_details(invoice.customer)
     invoice.seller = seller_details()
     lines = list(invoice.lines.select_related("product"))
     for line in lines:
