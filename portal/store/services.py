@@ -14,7 +14,7 @@ from portal.accounts.models import Customer
 from portal.billing.money import money
 from portal.billing.services import LineSpec, credit_apply, invoice_create
 from portal.billing.services.payments import invoice_settle_if_free
-from portal.store.availability import plan_available
+from portal.store.availability import plan_room
 from portal.store.cart import CartItem
 from portal.store.emails import order_confirmation_send
 from portal.store.models import Coupon, CouponScope, Order, OrderItem
@@ -60,11 +60,17 @@ def order_place(
         raise CheckoutRefused("Please accept the terms of service to order.")
     if not items:
         raise CheckoutRefused("Your cart is empty.")
-    for item in items:
-        if not plan_available(item.plan, fresh=True):
+    wanted = {item.plan: sum(i.quantity for i in items if i.plan == item.plan) for item in items}
+    for plan, count in wanted.items():
+        if (room := plan_room(plan, count=count)) < count:
+            fits = (
+                f"Only {room} more {plan.name} can be set up"
+                if room
+                else f"{plan.name} is sold out"
+            )
             raise CheckoutRefused(
-                f"{item.plan.name} is sold out just now, so nothing was ordered. Please try "
-                "again later or choose another plan."
+                f"{fits} just now, so nothing was ordered. Please try again later or choose "
+                "another plan."
             )
     with transaction.atomic():
         coupon = _take_coupon(coupon_code) if coupon_code.strip() else None
