@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -54,7 +54,7 @@ def order_place(
     submit) returns the first order. Every plan is checked fresh for room on its panels first:
     nothing is invoiced for a plan that is sold out. ``use_credit`` pays as much of the invoice
     as the customer's credit balance covers, at once (all of it: the order is paid)."""
-    if existing := Order.objects.filter(checkout_token=checkout_token).first():
+    if existing := _placed_already(customer, checkout_token):
         return existing
     if not terms_accepted:
         raise CheckoutRefused("Please accept the terms of service to order.")
@@ -72,6 +72,29 @@ def order_place(
                 f"{fits} just now, so nothing was ordered. Please try again later or choose "
                 "another plan."
             )
+    try:
+        return _place(customer, items, checkout_token, coupon_code, use_credit, actor)
+    except IntegrityError:
+        # Its twin (a double click) committed first: both passed the check above at once.
+        if existing := _placed_already(customer, checkout_token):
+            return existing
+        raise CheckoutRefused(
+            "This checkout form was sent already; please open the checkout page again."
+        ) from None
+
+
+def _placed_already(customer: Customer, checkout_token: uuid.UUID) -> Order | None:
+    return Order.objects.filter(customer=customer, checkout_token=checkout_token).first()
+
+
+def _place(
+    customer: Customer,
+    items: list[CartItem],
+    checkout_token: uuid.UUID,
+    coupon_code: str,
+    use_credit: bool,
+    actor: Any,
+) -> Order:
     with transaction.atomic():
         coupon = _take_coupon(coupon_code) if coupon_code.strip() else None
         invoice = invoice_create(

@@ -102,7 +102,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
             shopping_cart.cart_clear(request.session)
             return redirect("billing:invoice_detail", pk=order.invoice_id)
     total = sum(item.first_payment for item in items)
-    context = {"items": items, "total": total, "form": form, "credit": credit_balance(customer)}
+    context = {
+        "items": items,
+        "total": total,
+        "form": form,
+        "credit": credit_balance(customer),
+        "customer": customer,
+    }
     response = render(request, "store/checkout.html", context)
     if limited:
         return too_many_requests(response, window=CHECKOUT_RATE_WINDOW)

@@ -50,7 +50,7 @@ def emails(kind: str) -> list[EmailRecord]:
 
 
 def test_an_order_is_confirmed_once_with_its_lines_and_where_to_pay(customer, product, monkeypatch):
-    monkeypatch.setattr("portal.store.services.plan_available", lambda plan, fresh: True)
+    monkeypatch.setattr("portal.store.services.plan_room", lambda plan, *, count: count)
     plan = PlanFactory(product=product)
     price = PlanPriceFactory(plan=plan, cycle="monthly", price=Decimal("9.99"))
     token = uuid.uuid4()

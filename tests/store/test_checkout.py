@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from portal.billing.models import CreditEntry, Invoice
 from portal.billing.selectors import credit_balance
+from portal.billing.services import LineSpec, invoice_create
+from portal.store import services
 from portal.store.models import Order
 from provisioning.models import Service
 from tests.factories import CouponFactory
@@ -73,6 +75,46 @@ def test_the_checkout_sent_twice_makes_one_order(signed_in, shop_plan):
 
     assert Order.objects.count() == 1
     assert first["Location"] == second["Location"]
+
+
+def test_a_double_click_whose_twin_committed_first_gets_that_order_not_an_error(
+    signed_in, shop_plan, monkeypatch
+):
+    add(signed_in)
+    token = uuid.uuid4()
+    first = check_out(signed_in, token=token)
+    real_lookup = services._placed_already
+    lookups = iter([None])  # the twin's check ran before the first order committed
+    monkeypatch.setattr(
+        services, "_placed_already", lambda *args: next(lookups, None) or real_lookup(*args)
+    )
+
+    add(signed_in)
+    second = check_out(signed_in, token=token)
+
+    assert second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert (Order.objects.count(), Invoice.objects.count()) == (1, 1)
+
+
+def test_another_customers_checkout_token_is_refused_and_reveals_nothing(
+    signed_in, shop_plan, other_customer
+):
+    token = uuid.uuid4()
+    line = LineSpec(description="VPN 100", unit_price=Decimal("9.99"))
+    invoice = invoice_create(
+        customer=other_customer, lines=[line], actor=None, source_key=f"order:{token}"
+    )
+    theirs = Order.objects.create(customer=other_customer, checkout_token=token, invoice=invoice)
+    add(signed_in)
+
+    response = check_out(signed_in, token=token)
+
+    assert response.status_code == 200
+    assert "This checkout form was sent already" in response.content.decode()
+    assert f"/invoices/{invoice.pk}/" not in response.content.decode()
+    assert list(Order.objects.all()) == [theirs]
+    assert list(Invoice.objects.all()) == [invoice]
 
 
 def test_terms_must_be_accepted(signed_in, shop_plan):
@@ -218,3 +260,18 @@ def test_no_credit_no_credit_box(signed_in, shop_plan):
     add(signed_in)
 
     assert "credit balance" not in signed_in.get("/checkout/").content.decode()
+
+
+def test_checkout_asks_for_billing_details_until_the_customer_has_a_country(
+    signed_in, shop_plan, customer
+):
+    add(signed_in)
+    before = signed_in.get("/checkout/").content.decode()
+
+    customer.country = "AT"
+    customer.save()
+    after = signed_in.get("/checkout/").content.decode()
+
+    assert "You have not given your billing details yet" in before
+    assert 'href="/account/billing/"' in before
+    assert "You have not given your billing details yet" not in after
