@@ -6,6 +6,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.core.mail import EmailMessage
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -58,8 +59,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def format_email_subject(self, subject: str) -> str:
         return f"[{Branding.current().shop_name}] {subject}"
 
+    def get_from_email(self) -> str:
+        """The shop's name on the sender, as on the portal's own mails."""
+        return Branding.current().email_sender
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        super().send_mail(template_prefix, email, {"branding": Branding.current(), **context})
+        """Text and HTML (``<prefix>_message.html``, in ``notifications/base.html``'s look)."""
+        branding = Branding.current()
+        context = {"branding": branding, "colour": branding.email_colour, **context}
+        super().send_mail(template_prefix, email, context)
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """Replies go to the support email, as on the portal's own mails."""
+        message = super().render_mail(template_prefix, email, context, headers)
+        message.reply_to = Branding.current().email_reply_to
+        return message
 
 
 class MFAAdapter(DefaultMFAAdapter):

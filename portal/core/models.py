@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
 from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.db import models
 
 CACHE_KEY = "core:branding"
 CACHE_SECONDS = 60
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+DEFAULT_COLOUR = "#1f5f99"
 
 
 class Branding(models.Model):
@@ -17,7 +23,7 @@ class Branding(models.Model):
     logo = models.ImageField(upload_to="branding/", blank=True)
     primary_colour = models.CharField(
         max_length=7,
-        default="#1f5f99",
+        default=DEFAULT_COLOUR,
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #rrggbb.")],
     )
     legal_name = models.CharField("seller's legal name", max_length=200, blank=True)
@@ -41,6 +47,23 @@ class Branding(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)
         cache.delete(CACHE_KEY)
+
+    @property
+    def email_sender(self) -> str:
+        """Every email's From: ``DEFAULT_FROM_EMAIL``, shown as the shop's name unless it names
+        itself."""
+        name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        return settings.DEFAULT_FROM_EMAIL if name else formataddr((self.shop_name, address))
+
+    @property
+    def email_reply_to(self) -> list[str]:
+        """Every email's Reply-To: the support email, when there is one."""
+        return [self.support_email] if self.support_email else []
+
+    @property
+    def email_colour(self) -> str:
+        """The colour for emails' inline styles, only ever ``#rrggbb`` (it goes into CSS)."""
+        return self.primary_colour if COLOUR.fullmatch(self.primary_colour) else DEFAULT_COLOUR
 
     @classmethod
     def current(cls) -> Branding:

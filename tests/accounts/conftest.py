@@ -11,12 +11,23 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMessage
 from django.test import Client
+
+from portal.core.models import Branding
 
 
 @pytest.fixture(autouse=True)
 def _private_cache(private_cache) -> None:
     """Every accounts test under the shared fixture's private cache keys (tests/conftest.py)."""
+
+
+@pytest.fixture
+def branding() -> Branding:
+    """A shop whose name must be escaped in HTML, with a support email to reply to."""
+    return Branding.objects.create(
+        shop_name="Acme <VPN>", primary_colour="#aa3300", support_email="help@acme.example"
+    )
 
 
 def sign_in(client: Client, name: str, password: str, **extra: str):
@@ -29,6 +40,22 @@ def link_in_last_email(to: str) -> str:
     message = [m for m in mail.outbox if to in m.to][-1]
     [url] = re.findall(r"https?://\S+", message.body)
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+def assert_branded(message: EmailMessage, link: str | None) -> None:
+    """From the shop, replies to its support, and an HTML part in the portal's look, every
+    value escaped, with the text part's URL containing ``link`` as a link."""
+    assert message.from_email == '"Acme <VPN>" <webmaster@localhost>'
+    assert message.reply_to == ["help@acme.example"]
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    if link is not None:
+        [url] = [u for u in re.findall(r"https?://\S+", message.body) if link in u]
+        assert f'href="{url}"' in html
+    assert "Acme &lt;VPN&gt;" in html
+    assert "Acme <VPN>" not in html
+    assert "background:#aa3300" in html
+    assert 'href="mailto:help@acme.example"' in html
 
 
 def signed_in(client: Client) -> int | None:

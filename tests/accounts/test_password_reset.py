@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tests.accounts.conftest import link_in_last_email, sign_in, signed_in
+from tests.accounts.conftest import assert_branded, link_in_last_email, sign_in, signed_in
 from tests.conftest import OWNER_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def ask_for_reset(email: str):
     return Client().post("/accounts/password/reset/", {"email": email})
 
 
-def test_password_reset_by_email(owner):
+def test_password_reset_by_email(owner, branding):
     email = owner.user.email
 
     response = ask_for_reset(email)
@@ -27,8 +27,9 @@ def test_password_reset_by_email(owner):
     assert response["Location"] == "/accounts/password/reset/done/"
     [message] = mail.outbox
     assert message.to == [email]
-    assert message.subject == "[VPN Portal] Reset your password"
+    assert message.subject == "[Acme <VPN>] Reset your password"
     assert owner.user.username in message.body
+    assert_branded(message, link="/accounts/password/reset/key/")
 
     browser = Client()
     form_page = browser.get(link_in_last_email(email), follow=True)
@@ -42,6 +43,10 @@ def test_password_reset_by_email(owner):
     new_browser = Client()
     assert sign_in(new_browser, owner.user.username, NEW_PASSWORD).status_code == 302
     assert signed_in(new_browser) == owner.user.pk
+    [notice] = mail.outbox[1:]  # allauth's security notice: branded too
+    assert notice.subject == "[Acme <VPN>] Password Reset"
+    assert_branded(notice, link=None)
+    assert "Your password has been reset." in notice.alternatives[0].content
 
 
 def test_a_reset_link_works_once(owner):
@@ -56,13 +61,14 @@ def test_a_reset_link_works_once(owner):
     assert "not valid any more" in again.content.decode()
 
 
-def test_an_unknown_address_gets_the_same_answer(owner):
+def test_an_unknown_address_gets_the_same_answer(owner, branding):
     known = ask_for_reset(owner.user.email)
     unknown = ask_for_reset("nobody@example.com")
 
     assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
     assert [m.subject for m in mail.outbox] == [
-        "[VPN Portal] Reset your password",
-        "[VPN Portal] Password reset",
+        "[Acme <VPN>] Reset your password",
+        "[Acme <VPN>] Password reset",
     ]
     assert "no account uses it" in mail.outbox[1].body
+    assert_branded(mail.outbox[1], link="/accounts/signup/")

@@ -13,7 +13,7 @@ from django.test import Client
 
 from portal.accounts import services
 from portal.accounts.models import Customer
-from tests.accounts.conftest import link_in_last_email, sign_in, signed_in
+from tests.accounts.conftest import assert_branded, link_in_last_email, sign_in, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def sign_up(client: Client, email: str = EMAIL):
     )
 
 
-def test_sign_up_sends_the_verification_email_and_makes_the_customer(client):
+def test_sign_up_sends_the_verification_email_and_makes_the_customer(client, branding):
     response = sign_up(client)
 
     assert response.status_code == 302
@@ -37,9 +37,11 @@ def test_sign_up_sends_the_verification_email_and_makes_the_customer(client):
     assert user.username  # made up from the address: customers sign in with the email
     [message] = mail.outbox
     assert message.to == [EMAIL]
-    assert message.subject == "[VPN Portal] Confirm your email address"
+    assert message.subject == "[Acme <VPN>] Confirm your email address"
     assert "/accounts/confirm-email/" in message.body
+    assert_branded(message, link="/accounts/confirm-email/")
     assert PASSWORD not in message.body
+    assert PASSWORD not in message.alternatives[0].content
     assert not signed_in(client)
 
 
@@ -103,13 +105,15 @@ def test_no_account_is_left_without_its_customer(client):
     assert not EmailAddress.objects.filter(email=EMAIL).exists()
 
 
-def test_signing_up_with_a_taken_address_makes_no_second_account(client, owner):
+def test_signing_up_with_a_taken_address_makes_no_second_account(client, owner, branding):
     response = sign_up(client, email=owner.user.email)
 
     assert response.status_code == 302
     assert get_user_model().objects.filter(email=owner.user.email).count() == 1
     [message] = mail.outbox
-    assert message.subject == "[VPN Portal] You already have an account"
+    assert message.subject == "[Acme <VPN>] You already have an account"
+    assert_branded(message, link="/accounts/login/")
+    assert_branded(message, link="/accounts/password/reset/")
 
 
 def test_the_sign_up_page_is_in_the_portals_look(client):
