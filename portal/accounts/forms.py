@@ -59,6 +59,8 @@ class LoginForm(ThrottledLoginMixin, allauth_forms.LoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = "Username or email"
         self.fields["login"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        # The page links "Forgot your password?" below the form; allauth's help text said it again.
+        self.fields["password"].help_text = ""
 
     def add_prefix(self, field_name: str) -> str:
         return super().add_prefix("username" if field_name == "login" else field_name)

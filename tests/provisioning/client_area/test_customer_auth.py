@@ -10,6 +10,7 @@ def test_login_with_the_form_lands_on_my_services(client, customer):
     page = client.get("/accounts/login/")
     assert page.status_code == 200
     assert b'name="username"' in page.content
+    assert page.content.decode().count("Forgot your password?") == 1
 
     response = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"})
 
