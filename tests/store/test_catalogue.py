@@ -26,11 +26,16 @@ def test_a_plan_page_shows_prices_setup_fee_bandwidth_and_protocols(client, shop
     assert (
         '<tr data-cycle="monthly"><td>Monthly</td><td>9.99 EUR</td><td>5.00 EUR</td></tr>' in page
     )
-    assert '<tr data-cycle="annual"><td>Annually</td><td>99.00 EUR</td><td>None</td></tr>' in page
+    assert '<tr data-cycle="annual"><td>Annually</td><td>99.00 EUR</td><td>Free</td></tr>' in page
+    assert "None" not in page
     for protocol in ("WireGuard", "OpenVPN", "IKEv2"):  # the office network's
         assert protocol in page
     assert "AmneziaWG" not in page
     assert 'id="add-to-cart"' in page
+    assert 'for=""' not in page
+    assert 'role="group" aria-labelledby="id_cycle_label"' in page  # the cycles' radio group
+    assert '<span id="id_cycle_label">Cycle</span>' in page
+    assert '<label for="id_cycle_1"><input type="radio" name="cycle" value="annual"' in page
 
 
 @pytest.mark.parametrize("exhaust", ["slots/exhaust", "networks/office/fill"])
