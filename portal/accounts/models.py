@@ -23,7 +23,8 @@ BILLING_FIELDS = (
 class Customer(models.Model):
     """A customer of the hosting provider, with the billing details their invoices show.
 
-    Billing reads the plain fields below and snapshots ``billing_address()`` on a paid invoice.
+    Billing reads the plain fields below and copies ``billing_address()`` onto an invoice when
+    its payment starts.
     ``tax_exempt`` is set by staff only.
     """
 

@@ -51,8 +51,10 @@ def billing_details(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     form = BillingDetailsForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
-        details = {name: form.cleaned_data[name] for name in BILLING_FIELDS}
-        services.customer_billing_details_update(customer=customer, **details)
+        changed = [name for name in BILLING_FIELDS if name in form.changed_data]
+        details = {name: form.cleaned_data[name] for name in changed}
+        if details:  # saved with only what changed: billing re-taxes on a new country or VAT id
+            services.customer_billing_details_update(customer=customer, **details)
         messages.success(request, BILLING_DETAILS_SAVED)
         return no_store(redirect("account:billing"))
     return no_store(render(request, "account/billing_details.html", {"form": form}))

@@ -1,5 +1,5 @@
 """Who buys and who sells, as an invoice shows them: read now for a proforma, copied onto the
-invoice when it is paid (a later change of address does not rewrite a paid invoice)."""
+invoice when its payment starts (a later change of address does not rewrite it)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,12 @@ from typing import Any
 from portal.accounts.models import Customer
 from portal.core.models import Branding
 
-BUYER_FIELDS = (
-    "billing_name",
-    "company_name",
-    "address_line1",
-    "address_line2",
-    "postcode",
-    "city",
-    "country",
-    "vat_id",
-)
-
 
 def buyer_details(customer: Customer) -> dict[str, Any]:
-    """The customer's billing details (empty where the profile has none yet)."""
-    details: dict[str, Any] = {name: getattr(customer, name, "") or "" for name in BUYER_FIELDS}
-    details["billing_name"] = details["billing_name"] or customer.display_name
-    details["email"] = customer.user.email
-    details["country"] = str(details["country"]).upper()
-    details["tax_exempt"] = bool(getattr(customer, "tax_exempt", False))
+    """The customer's billing details as they stand now (``Customer.billing_address()``: empty
+    where the profile has none yet)."""
+    details: dict[str, Any] = customer.billing_address()
+    details["country"] = str(details["country"] or "").upper()
     return details
 
 

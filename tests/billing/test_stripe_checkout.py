@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from portal.accounts.services import customer_billing_details_update
 from portal.billing.gateways import gateways, stripe_api
-from portal.billing.models import Gateway, InvoiceStatus, StripeCheckout
+from portal.billing.models import Gateway, InvoiceStatus, StripeCheckout, TaxRate
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.stripe_checkout import stripe_checkout_open
@@ -219,3 +220,17 @@ def test_amounts_that_are_not_whole_minor_units_or_not_integers_are_refused():
     for not_an_int in (9.99, "999", True):
         with pytest.raises(ValueError, match="integers"):
             stripe_api.from_minor(not_an_int, "EUR")
+
+
+def test_once_a_card_checkout_is_open_a_new_country_does_not_change_the_amount_being_paid(
+    invoice, fake_stripe, customer
+):
+    checkout = stripe_checkout_open(invoice=invoice)
+    TaxRate.objects.create(country="AT", name="USt", rate=Decimal("20"))
+
+    customer_billing_details_update(customer=customer, country="AT")
+
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.tax_label) == (Decimal("9.99"), "No tax")
+    assert invoice.buyer["country"] == ""  # the buyer it was taxed for, copied as payment began
+    assert checkout.amount == invoice.balance_due

@@ -7,6 +7,8 @@ import pytest
 import requests
 import responses
 
+from portal.accounts.models import BILLING_FIELDS
+from portal.accounts.services import customer_billing_details_update
 from portal.billing.models import TaxRate
 from portal.billing.services import LineSpec, invoice_create
 from portal.core.models import Branding
@@ -92,3 +94,35 @@ def test_a_vies_that_cannot_answer_keeps_the_checksums_answer_and_asks_again_nex
     assert invoice.reverse_charge
     assert len(responses.calls) == 2  # not cached
     assert "VIES could not" in caplog.text
+
+
+@responses.activate
+@pytest.mark.usefixtures("vies_on")
+def test_a_new_address_leaves_the_proforma_as_vies_taxed_it(french_business, client):
+    responses.post(VIES, json={"valid": False, "userError": "INVALID"})
+    invoice = invoice_for(french_business)  # VIES asked: taxed
+    client.force_login(french_business.user)
+    form = {name: getattr(french_business, name) for name in BILLING_FIELDS}
+
+    client.post("/account/billing/", {**form, "city": "Lyon"})
+
+    invoice.refresh_from_db()
+    french_business.refresh_from_db()
+    assert french_business.city == "Lyon"
+    assert (invoice.reverse_charge, invoice.total) == (False, Decimal("12.00"))
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.usefixtures("vies_on")
+def test_a_vat_id_vies_confirms_later_re_taxes_the_proforma_asking_vies_once(french_business):
+    responses.post(VIES, json={"valid": True, "userError": "VALID"})
+    french_business.vat_id = ""
+    french_business.save()
+    invoice = invoice_for(french_business)
+
+    customer_billing_details_update(customer=french_business, vat_id=FRENCH_VAT_ID)
+
+    invoice.refresh_from_db()
+    assert (invoice.reverse_charge, invoice.total) == (True, Decimal("10.00"))
+    assert len(responses.calls) == 1

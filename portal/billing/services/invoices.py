@@ -121,9 +121,10 @@ def _line(invoice: Invoice, position: int, spec: LineSpec, amount: Decimal) -> I
 
 
 def invoices_retax_unpaid(*, customer: Customer) -> int:
-    """Tax again the customer's proformas that nothing has been paid on, as their billing
-    details now say (called when those change). Their buyer is copied at the first payment, so
-    an invoice's tax always matches the buyer it shows. Returns how many changed."""
+    """Tax again the customer's proformas whose payment has not started, as their billing
+    details now say (called when those change). The buyer is copied when payment starts
+    (``payments.buyer_fix``), so an invoice's tax matches the buyer it names and the amount a
+    customer is paying does not change under them. Returns how many changed."""
     unpaid = Invoice.objects.filter(
         customer=customer,
         kind=InvoiceKind.INVOICE,
@@ -133,20 +134,23 @@ def invoices_retax_unpaid(*, customer: Customer) -> int:
     pks = list(unpaid.values_list("pk", flat=True))
     if not pks:
         return 0
-    treatment = _treatment(customer)
+    offline = _treatment(customer, online=False)
+    treatment: TaxTreatment | None = None
     changed = 0
     for pk in pks:
         with transaction.atomic():
             invoice = unpaid.select_for_update().filter(pk=pk).first()
-            if invoice is not None and _taxed_otherwise(invoice, treatment):
+            if invoice is None or invoice.buyer or _taxed(invoice) == offline:
+                continue  # payment started (buyer copied), or the tax is the same
+            treatment = treatment or _treatment(customer)
+            if _taxed(invoice) != treatment:
                 _retax(invoice, treatment)
                 changed += 1
     return changed
 
 
-def _taxed_otherwise(invoice: Invoice, treatment: TaxTreatment) -> bool:
-    taxed = TaxTreatment(invoice.tax_rate, invoice.tax_label, invoice.reverse_charge)
-    return taxed != treatment
+def _taxed(invoice: Invoice) -> TaxTreatment:
+    return TaxTreatment(invoice.tax_rate, invoice.tax_label, invoice.reverse_charge)
 
 
 def _retax(invoice: Invoice, treatment: TaxTreatment) -> None:
@@ -166,12 +170,15 @@ def _retax(invoice: Invoice, treatment: TaxTreatment) -> None:
     )  # fmt: skip
 
 
-def _treatment(customer: Customer) -> TaxTreatment:
+def _treatment(customer: Customer, *, online: bool = True) -> TaxTreatment:
+    """The customer's tax now; ``online=False`` skips the optional VIES check (a re-tax asks
+    VIES only when the offline answer differs from the invoice's)."""
     buyer = buyer_details(customer)
+    vat_id = _registered_vat_id(buyer["vat_id"], buyer["country"]) if online else buyer["vat_id"]
     return tax_treatment(
         seller_country=seller_details()["country"],
         buyer_country=buyer["country"],
-        buyer_vat_id=_registered_vat_id(buyer["vat_id"], buyer["country"]),
+        buyer_vat_id=vat_id,
         tax_exempt=buyer["tax_exempt"],
         rate_for=_rate_for,
     )

@@ -71,8 +71,8 @@ def payment_record(
         applied = amount if locked.status == InvoiceStatus.UNPAID else money(0)
         applied = min(applied, locked.balance_due)
         locked.amount_paid += applied
-        if applied and not locked.buyer:
-            locked.buyer = buyer_details(locked.customer)  # as taxed: see invoices_retax_unpaid
+        if applied:
+            buyer_fix(locked)
         if amount > applied:
             CreditEntry.objects.create(
                 customer_id=locked.customer_id,
@@ -91,6 +91,16 @@ def payment_record(
             _settle(locked, actor)
         locked.save()
     return payment
+
+
+def buyer_fix(invoice: Invoice) -> None:
+    """Copy the buyer onto the (locked) invoice once payment starts: its first payment, or a
+    card checkout opened for its amount. From then on a change of the customer's tax details
+    no longer re-taxes it (``invoices_retax_unpaid``), so the amount being paid stays the
+    amount due and the invoice names the buyer it was taxed for."""
+    if not invoice.buyer:
+        invoice.buyer = buyer_details(invoice.customer)
+        Invoice.objects.filter(pk=invoice.pk).update(buyer=invoice.buyer)
 
 
 def _create(

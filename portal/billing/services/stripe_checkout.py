@@ -34,7 +34,7 @@ from portal.billing.models import (
 from portal.billing.models import StripeCheckoutStatus as Status
 from portal.billing.money import currency
 from portal.billing.services.invoices import BillingRefused
-from portal.billing.services.payments import payment_record
+from portal.billing.services.payments import buyer_fix, payment_record
 
 logger = logging.getLogger("portal.billing.stripe")
 
@@ -90,6 +90,7 @@ def _find_or_add_attempt(invoice: Invoice) -> StripeCheckout:
         live = StripeCheckout.objects.filter(invoice=locked, amount=amount, status__in=LIVE)
         if existing := live.select_related("invoice__customer__user").first():
             return existing
+        buyer_fix(locked)
         return StripeCheckout.objects.create(
             invoice=locked,
             amount=amount,
