@@ -6,6 +6,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from portal.accounts.countries import COUNTRIES
+from portal.accounts.models import Customer
+from portal.core.models import Branding
 from portal.store.models import Order
 
 
@@ -16,3 +19,12 @@ def customer_orders(*, user: Any) -> QuerySet[Order]:
         .select_related("invoice")
         .prefetch_related("items__plan__product")
     )
+
+
+def taxed_at_home(customer: Customer) -> str:
+    """The seller's country by name when the customer's invoices are taxed as a sale there for
+    want of a country of their own (the checkout says so); empty otherwise."""
+    if customer.country or customer.tax_exempt:
+        return ""
+    seller = Branding.current().country.upper()
+    return dict(COUNTRIES).get(seller, seller) or "the shop's country"

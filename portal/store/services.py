@@ -75,12 +75,12 @@ def order_place(
     try:
         return _place(customer, items, checkout_token, coupon_code, use_credit, actor)
     except IntegrityError:
-        # Its twin (a double click) committed first: both passed the check above at once.
-        if existing := _placed_already(customer, checkout_token):
-            return existing
-        raise CheckoutRefused(
-            "This checkout form was sent already; please open the checkout page again."
-        ) from None
+        if Order.objects.filter(checkout_token=checkout_token).exists():
+            # Another customer's token (guessed or replayed): say nothing about their order.
+            raise CheckoutRefused(
+                "This checkout form was sent already; please open the checkout page again."
+            ) from None
+        raise
 
 
 def _placed_already(customer: Customer, checkout_token: uuid.UUID) -> Order | None:
@@ -95,13 +95,18 @@ def _place(
     use_credit: bool,
     actor: Any,
 ) -> Order:
+    """The order, in one transaction that first locks the customer's row: a double click's
+    twin waits here, then finds the first order (and never reaches a coupon's last use)."""
     with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        if existing := _placed_already(customer, checkout_token):
+            return existing
         coupon = _take_coupon(coupon_code) if coupon_code.strip() else None
         invoice = invoice_create(
             customer=customer,
             lines=[line for item in items for line in _lines(item, coupon)],
             actor=actor,
-            source_key=f"order:{checkout_token}",
+            source_key=f"order:{customer.pk}:{checkout_token}",
         )
         order = Order.objects.create(
             customer=customer, checkout_token=checkout_token, invoice=invoice, coupon=coupon

@@ -16,7 +16,7 @@ from portal.core.http import no_store, too_many_requests
 from portal.store import cart as shopping_cart
 from portal.store.catalogue import plan_card, plan_protocols, plans_on_sale
 from portal.store.forms import AddToCartForm, CheckoutForm
-from portal.store.selectors import customer_orders
+from portal.store.selectors import customer_orders, taxed_at_home
 from portal.store.services import CheckoutRefused, order_place
 
 # Each checkout asks every plan's panels afresh and may make an order and its invoice: a few in
@@ -108,6 +108,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "form": form,
         "credit": credit_balance(customer),
         "customer": customer,
+        "taxed_at_home": taxed_at_home(customer),
     }
     response = render(request, "store/checkout.html", context)
     if limited:

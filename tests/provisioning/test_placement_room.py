@@ -10,16 +10,11 @@ from tests.factories import ServiceFactory
 pytestmark = pytest.mark.django_db
 
 
-def set_free_slots(simulator, free: int) -> None:
-    used = simulator.knob("GET", "state")["slots"]["used"]
-    simulator.knob("POST", "slots", {"total": used + free})
-
-
 def test_room_is_the_least_of_free_slots_and_free_ips(simulator, server_for, product_for):
     product = product_for((server_for(simulator), "lab"))  # lab: 5 usable IPs, 50 slots
 
     five, six = product_availability(product, count=5), product_availability(product, count=6)
-    set_free_slots(simulator, 2)
+    simulator.leave_free_slots(2)
     two, three = product_availability(product, count=2), product_availability(product, count=3)
 
     assert five.available
@@ -32,7 +27,7 @@ def test_room_is_the_least_of_free_slots_and_free_ips(simulator, server_for, pro
 def test_pairs_on_one_server_share_its_slots(simulator, server_for, product_for):
     server = server_for(simulator)
     product = product_for((server, "office"), (server, "lab"))
-    set_free_slots(simulator, 3)
+    simulator.leave_free_slots(3)
 
     assert product_availability(product, count=3).available
     assert product_availability(product, count=4).room == 3  # not 3 per network
@@ -44,7 +39,7 @@ def test_room_adds_up_over_servers_each_under_its_local_cap(
     first, second = simulator_factory(), simulator_factory()
     capped = server_for(first, name="A", max_accounts=1)
     product = product_for((capped, "office"), (server_for(second, name="B"), "office"))
-    set_free_slots(second, 2)
+    second.leave_free_slots(2)
 
     assert product_availability(product, count=3).available
     assert product_availability(product, count=4).room == 3
@@ -55,7 +50,7 @@ def test_slots_our_services_already_hold_leave_no_room(
 ):
     server = server_for(simulator)
     product = product_for((server, "office"))
-    set_free_slots(simulator, 1)
+    simulator.leave_free_slots(1)
     ServiceFactory(customer=customer, product=product, status="provisioning", server=server)
 
     held = product_availability(product)
@@ -71,7 +66,7 @@ def test_panels_are_asked_only_until_there_is_room_enough(
     product = product_for(
         (server_for(first, name="A"), "office"), (server_for(second, name="B"), "office")
     )
-    set_free_slots(first, 1)
+    first.leave_free_slots(1)
     second.knob("POST", "calls/reset")
 
     assert product_availability(product).available

@@ -11,21 +11,14 @@ from django.utils import timezone
 from portal.billing.models import CreditEntry, Invoice
 from portal.billing.selectors import credit_balance
 from portal.billing.services import LineSpec, invoice_create
+from portal.core.models import Branding
 from portal.store import services
 from portal.store.models import Order
 from provisioning.models import Service
 from tests.factories import CouponFactory
+from tests.store.shopping import add, check_out
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-def add(client, cycle="monthly", quantity=1):
-    return client.post("/plans/vpn-100/", {"cycle": cycle, "quantity": quantity})
-
-
-def check_out(client, token=None, **fields):
-    data = {"checkout_token": token or uuid.uuid4(), "accept_terms": "on", **fields}
-    return client.post("/checkout/", data)
 
 
 def test_adding_to_the_cart_and_removing_again(client, shop_plan):
@@ -77,22 +70,33 @@ def test_the_checkout_sent_twice_makes_one_order(signed_in, shop_plan):
     assert first["Location"] == second["Location"]
 
 
-def test_a_double_click_whose_twin_committed_first_gets_that_order_not_an_error(
+def test_a_double_click_on_a_coupons_last_use_gets_the_first_order_not_an_error(
     signed_in, shop_plan, monkeypatch
 ):
+    CouponFactory(code="LAST", max_uses=1)
     add(signed_in)
     token = uuid.uuid4()
-    first = check_out(signed_in, token=token)
-    real_lookup = services._placed_already
-    lookups = iter([None])  # the twin's check ran before the first order committed
-    monkeypatch.setattr(
-        services, "_placed_already", lambda *args: next(lookups, None) or real_lookup(*args)
-    )
+    first = check_out(signed_in, token=token, coupon="LAST")
+    real_lookup, real_place, placed = services._placed_already, services._place, []
+    lookups = iter([None])  # the twin's first look ran before the first order committed
+
+    def first_look_misses(*args):
+        for missed in lookups:
+            return missed
+        return real_lookup(*args)
+
+    def place(*args):
+        placed.append(args[2])
+        return real_place(*args)
+
+    monkeypatch.setattr(services, "_placed_already", first_look_misses)
+    monkeypatch.setattr(services, "_place", place)
 
     add(signed_in)
-    second = check_out(signed_in, token=token)
+    second = check_out(signed_in, token=token, coupon="LAST")
 
-    assert second.status_code == 302
+    assert placed == [token]  # the twin went on to place it, and found the order under the lock
+    assert second.status_code == 302, second.content.decode()[-500:]
     assert first["Location"] == second["Location"]
     assert (Order.objects.count(), Invoice.objects.count()) == (1, 1)
 
@@ -103,7 +107,10 @@ def test_another_customers_checkout_token_is_refused_and_reveals_nothing(
     token = uuid.uuid4()
     line = LineSpec(description="VPN 100", unit_price=Decimal("9.99"))
     invoice = invoice_create(
-        customer=other_customer, lines=[line], actor=None, source_key=f"order:{token}"
+        customer=other_customer,
+        lines=[line],
+        actor=None,
+        source_key=f"order:{other_customer.pk}:{token}",
     )
     theirs = Order.objects.create(customer=other_customer, checkout_token=token, invoice=invoice)
     add(signed_in)
@@ -265,6 +272,7 @@ def test_no_credit_no_credit_box(signed_in, shop_plan):
 def test_checkout_asks_for_billing_details_until_the_customer_has_a_country(
     signed_in, shop_plan, customer
 ):
+    Branding.objects.update_or_create(pk=1, defaults={"country": "DE"})
     add(signed_in)
     before = signed_in.get("/checkout/").content.decode()
 
@@ -273,5 +281,6 @@ def test_checkout_asks_for_billing_details_until_the_customer_has_a_country(
     after = signed_in.get("/checkout/").content.decode()
 
     assert "You have not given your billing details yet" in before
+    assert "taxed as a sale in Germany" in before
     assert 'href="/account/billing/"' in before
     assert "You have not given your billing details yet" not in after

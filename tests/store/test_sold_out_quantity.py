@@ -1,34 +1,20 @@
 """Checkout asks for room for the whole quantity of each plan (summed over its cycles), so a
 customer never pays for services that cannot be set up."""
 
-import uuid
-
 import pytest
 
 from portal.billing.models import Invoice
 from portal.store.models import Order
+from tests.store.shopping import add, check_out
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-def add(client, cycle="monthly", quantity=1):
-    return client.post("/plans/vpn-100/", {"cycle": cycle, "quantity": quantity})
-
-
-def check_out(client):
-    return client.post("/checkout/", {"checkout_token": uuid.uuid4(), "accept_terms": "on"})
-
-
-def set_free_slots(simulator, free: int) -> None:
-    used = simulator.knob("GET", "state")["slots"]["used"]
-    simulator.knob("POST", "slots", {"total": used + free})
 
 
 def test_two_ordered_with_one_free_slot_is_refused_before_anything_is_invoiced(
     signed_in, shop_plan, simulator
 ):
     add(signed_in, quantity=2)
-    set_free_slots(simulator, 1)
+    simulator.leave_free_slots(1)
 
     response = check_out(signed_in)
 
@@ -43,7 +29,7 @@ def test_two_ordered_with_one_free_slot_is_refused_before_anything_is_invoiced(
 
 def test_two_ordered_with_two_free_slots_are_ordered(signed_in, shop_plan, simulator):
     add(signed_in, quantity=2)
-    set_free_slots(simulator, 2)
+    simulator.leave_free_slots(2)
 
     response = check_out(signed_in)
 
@@ -57,7 +43,7 @@ def test_the_quantities_of_one_plan_in_both_cycles_are_counted_together(
 ):
     add(signed_in, cycle="monthly")
     add(signed_in, cycle="annual")
-    set_free_slots(simulator, 1)
+    simulator.leave_free_slots(1)
 
     response = check_out(signed_in)
 

@@ -136,6 +136,11 @@ class SimulatorProcess:
         response.raise_for_status()
         return response.json()["data"]
 
+    def leave_free_slots(self, free: int) -> None:
+        """Set the licence's slot total so that exactly ``free`` slots are left."""
+        used = self.knob("GET", "state")["slots"]["used"]
+        self.knob("POST", "slots", {"total": used + free})
+
     def __enter__(self) -> Self:
         return self.start()
 
