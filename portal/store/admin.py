@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from portal.store.models import Coupon, Order, OrderItem, Plan, PlanPrice
+from portal.store.selectors import coupons_with_uses
 
 
 class PlanPriceInline(admin.TabularInline):
@@ -32,13 +34,21 @@ class CouponAdmin(admin.ModelAdmin):
         "value",
         "scope",
         "valid_until",
-        "times_used",
+        "uses",
         "max_uses",
         "active",
     )
     list_filter = ("kind", "scope", "active")
     search_fields = ("code",)
-    readonly_fields = ("times_used",)
+    readonly_fields = ("uses",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Coupon]:
+        return coupons_with_uses()
+
+    @admin.display(description="uses", ordering="uses")
+    def uses(self, coupon: Coupon) -> int:
+        """Orders with it whose invoice is not cancelled."""
+        return coupon.uses
 
 
 class OrderItemInline(admin.TabularInline):

@@ -73,8 +73,11 @@ class Coupon(models.Model):
     )
     scope = models.CharField(max_length=10, choices=CouponScope.choices)
     valid_until = models.DateTimeField(null=True, blank=True)
-    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Orders, in all.")
-    times_used = models.PositiveIntegerField(default=0, editable=False)
+    max_uses = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Orders, in all (an order whose invoice is cancelled gives its use back).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

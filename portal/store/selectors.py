@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from portal.accounts.countries import COUNTRIES
 from portal.accounts.models import Customer
+from portal.billing.models import InvoiceStatus
 from portal.core.models import Branding
-from portal.store.models import Order
+from portal.store.models import Coupon, Order
 
 
 def customer_orders(*, user: Any) -> QuerySet[Order]:
@@ -28,3 +29,11 @@ def taxed_at_home(customer: Customer) -> str:
         return ""
     seller = Branding.current().country.upper()
     return dict(COUNTRIES).get(seller, seller) or "the shop's country"
+
+
+def coupons_with_uses() -> QuerySet[Coupon]:
+    """Coupons with ``uses``: their orders whose invoice is not cancelled (an unpaid order holds
+    its use until its invoice is cancelled)."""
+    return Coupon.objects.annotate(
+        uses=Count("order", filter=~Q(order__invoice__status=InvoiceStatus.CANCELLED))
+    )

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from portal.accounts.models import Customer
@@ -18,6 +17,7 @@ from portal.store.availability import plan_room
 from portal.store.cart import CartItem
 from portal.store.emails import order_confirmation_send
 from portal.store.models import Coupon, CouponScope, Order, OrderItem
+from portal.store.selectors import coupons_with_uses
 
 
 class CheckoutRefused(Exception):
@@ -30,12 +30,12 @@ class CheckoutRefused(Exception):
 
 def coupon_for(code: str) -> Coupon:
     """The usable coupon of ``code``, or CheckoutRefused saying why not."""
-    coupon = Coupon.objects.filter(code=code.strip().upper(), active=True).first()
+    coupon = coupons_with_uses().filter(code=code.strip().upper(), active=True).first()
     if coupon is None:
         raise CheckoutRefused("This coupon code is not valid.")
     if coupon.valid_until is not None and coupon.valid_until < timezone.now():
         raise CheckoutRefused("This coupon has expired.")
-    if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
+    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
         raise CheckoutRefused("This coupon has been used up.")
     return coupon
 
@@ -131,12 +131,11 @@ def _place(
 
 
 def _take_coupon(code: str) -> Coupon:
-    """Count one use, under the coupon's row lock, so two last orders cannot both have it."""
+    """The coupon, checked under its row lock (held to the commit of the order that uses it),
+    so two orders cannot both take its last use."""
     coupon = coupon_for(code)
-    locked = Coupon.objects.select_for_update().get(pk=coupon.pk)
-    coupon_for(locked.code)  # still usable once locked
-    Coupon.objects.filter(pk=locked.pk).update(times_used=F("times_used") + 1)
-    return locked
+    Coupon.objects.select_for_update().filter(pk=coupon.pk).first()
+    return coupon_for(code)  # still usable once locked
 
 
 def _lines(item: CartItem, coupon: Coupon | None) -> list[LineSpec]:

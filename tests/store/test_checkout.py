@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal.billing.models import CreditEntry, Invoice
 from portal.billing.selectors import credit_balance
-from portal.billing.services import LineSpec, invoice_create
+from portal.billing.services import LineSpec, invoice_cancel, invoice_create
 from portal.core.models import Branding
 from portal.store import services
 from portal.store.models import Order
@@ -174,7 +174,7 @@ def test_a_recurring_coupon_lowers_the_recurring_price_too(signed_in, shop_plan)
     ("fields", "message"),
     [
         ({"code": "OLD", "valid_until": timezone.now() - timedelta(days=1)}, "has expired"),
-        ({"code": "USED", "max_uses": 1, "times_used": 1}, "has been used up"),
+        ({"code": "USED", "max_uses": 0}, "has been used up"),
         ({"code": "OFF", "active": False}, "is not valid"),
     ],
 )
@@ -190,7 +190,7 @@ def test_an_unusable_coupon_is_refused_and_nothing_is_ordered(
     assert not Order.objects.exists()
 
 
-def test_a_coupon_counts_its_uses(signed_in, shop_plan):
+def test_a_coupon_counts_its_uses_and_a_cancelled_order_gives_one_back(signed_in, shop_plan):
     coupon = CouponFactory(code="TWICE", max_uses=2)
     for _ in range(2):
         add(signed_in)
@@ -199,10 +199,15 @@ def test_a_coupon_counts_its_uses(signed_in, shop_plan):
 
     third = check_out(signed_in, coupon="TWICE")
 
-    coupon.refresh_from_db()
-    assert coupon.times_used == 2
-    assert Order.objects.count() == 2
+    assert Order.objects.filter(coupon=coupon).count() == 2
     assert "has been used up" in third.content.decode()
+
+    invoice_cancel(invoice=Order.objects.first().invoice, actor=None, reason="never paid")
+    add(signed_in)
+    fourth = check_out(signed_in, coupon="TWICE")
+
+    assert fourth.status_code == 302  # the cancelled order gave its use back
+    assert Order.objects.filter(coupon=coupon).count() == 3
 
 
 def test_a_free_order_is_paid_at_once_and_its_service_ordered(signed_in, shop_plan, customer):
