@@ -73,6 +73,27 @@ def test_the_pdf_is_the_invoice_as_a_document(signed_in, invoice):
     assert response["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
 
 
+def test_a_project_template_of_the_same_name_overrides_the_pdfs(
+    signed_in, invoice, settings, tmp_path, monkeypatch
+):
+    import weasyprint
+
+    ours = tmp_path / "billing" / "invoice_pdf.html"
+    ours.parent.mkdir()
+    ours.write_text("<h1>Our own invoice {{ invoice.pk }} for {{ buyer.email }}</h1>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    rendered = []
+    real_html = weasyprint.HTML
+    monkeypatch.setattr(
+        weasyprint, "HTML", lambda string: rendered.append(string) or real_html(string=string)
+    )
+
+    response = signed_in.get(f"/billing/invoices/{invoice.pk}/pdf/")
+
+    assert response.content.startswith(b"%PDF")
+    assert rendered == [f"<h1>Our own invoice {invoice.pk} for alice@example.com</h1>"]
+
+
 @override_settings(BILLING_BANK_TRANSFER_INSTRUCTIONS="Acme Ltd\nIBAN DE02 1203 0000 0000 2020 51")
 def test_bank_transfer_shows_the_instructions_and_changes_nothing(signed_in, invoice):
     response = signed_in.post(f"/billing/invoices/{invoice.pk}/pay/bank_transfer/")
