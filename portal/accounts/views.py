@@ -15,7 +15,9 @@ from portal.accounts.forms import BillingDetailsForm, LoginForm
 from portal.accounts.models import BILLING_FIELDS, Customer
 from portal.core.http import no_store
 
-BILLING_DETAILS_SAVED = "Your billing details have been saved. New invoices will show them."
+BILLING_DETAILS_SAVED = (
+    "Your billing details have been saved. Invoices you have not started paying show them."
+)
 
 
 class LoginView(allauth_views.LoginView):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
-from portal.billing.models import CreditEntry, Invoice, InvoiceKind, Subscription
+from portal.billing.models import (
+    CreditEntry,
+    Invoice,
+    InvoiceKind,
+    StripeCheckout,
+    StripeCheckoutStatus,
+    Subscription,
+)
 from portal.billing.money import ZERO, money
 
 
@@ -38,3 +47,18 @@ def credit_balance(customer: Any) -> Decimal:
     """The sum of the customer's credit entries (a Customer or its id)."""
     total = CreditEntry.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"]
     return money(total or ZERO)
+
+
+#: Card checkouts that may still be paid at Stripe.
+LIVE_CHECKOUT = (StripeCheckoutStatus.CREATING, StripeCheckoutStatus.OPEN)
+#: A live checkout older than this is not reused: Stripe forgets an idempotency key and expires
+#: an unpaid session after 24 hours.
+CHECKOUT_REUSABLE_FOR = timedelta(hours=23)
+
+
+def card_checkout_live(invoice: Invoice) -> bool:
+    """Whether a card checkout for the invoice may still be paid (opened in the last 23 h)."""
+    since = timezone.now() - CHECKOUT_REUSABLE_FOR
+    return StripeCheckout.objects.filter(
+        invoice=invoice, status__in=LIVE_CHECKOUT, created_at__gte=since
+    ).exists()

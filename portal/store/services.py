@@ -75,6 +75,8 @@ def order_place(
     try:
         return _place(customer, items, checkout_token, coupon_code, use_credit, actor)
     except IntegrityError:
+        if existing := _placed_already(customer, checkout_token):
+            return existing  # its twin committed first (where the row lock does not queue them)
         if Order.objects.filter(checkout_token=checkout_token).exists():
             # Another customer's token (guessed or replayed): say nothing about their order.
             raise CheckoutRefused(
@@ -98,7 +100,7 @@ def _place(
     """The order, in one transaction that first locks the customer's row: a double click's
     twin waits here, then finds the first order (and never reaches a coupon's last use)."""
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
         if existing := _placed_already(customer, checkout_token):
             return existing
         coupon = _take_coupon(coupon_code) if coupon_code.strip() else None

@@ -2,6 +2,7 @@
 the shop's currency and its minor unit, with an idempotency key saved before Stripe is asked, so
 a lost answer or a second click never makes a second session."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -234,3 +235,22 @@ def test_once_a_card_checkout_is_open_a_new_country_does_not_change_the_amount_b
     assert (invoice.total, invoice.tax_label) == (Decimal("9.99"), "No tax")
     assert invoice.buyer["country"] == ""  # the buyer it was taxed for, copied as payment began
     assert checkout.amount == invoice.balance_due
+
+
+def test_a_lapsed_card_checkout_lets_a_new_country_re_tax_and_the_next_one_copies_it(
+    invoice, fake_stripe, customer
+):
+    first = stripe_checkout_open(invoice=invoice)
+    StripeCheckout.objects.filter(pk=first.pk).update(
+        created_at=first.created_at - timedelta(hours=23, minutes=1)
+    )  # unpaid for a day: Stripe lets the session expire
+    TaxRate.objects.create(country="AT", name="USt", rate=Decimal("20"))
+
+    customer_billing_details_update(customer=customer, country="AT")
+    invoice.refresh_from_db()
+    second = stripe_checkout_open(invoice=invoice)
+
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.tax_label) == (Decimal("11.99"), "USt 20%")
+    assert invoice.buyer["country"] == "AT"
+    assert (second.amount, second.pk != first.pk) == (Decimal("11.99"), True)

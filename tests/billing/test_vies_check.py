@@ -126,3 +126,17 @@ def test_a_vat_id_vies_confirms_later_re_taxes_the_proforma_asking_vies_once(fre
     invoice.refresh_from_db()
     assert (invoice.reverse_charge, invoice.total) == (True, Decimal("10.00"))
     assert len(responses.calls) == 1
+
+
+@responses.activate
+@pytest.mark.usefixtures("vies_on")
+def test_a_new_vat_id_vies_does_not_know_loses_the_reverse_charge(french_business):
+    responses.post(VIES, json={"valid": True, "userError": "VALID"})
+    invoice = invoice_for(french_business)  # reverse charged: VIES knows the first id
+    responses.replace(responses.POST, VIES, json={"valid": False, "userError": "INVALID"})
+
+    customer_billing_details_update(customer=french_business, vat_id="FR83404833048")
+
+    invoice.refresh_from_db()
+    assert (invoice.reverse_charge, invoice.total) == (False, Decimal("12.00"))
+    assert len(responses.calls) == 2

@@ -20,7 +20,7 @@ def credit_apply(*, invoice: Invoice, actor: Any, amount: Decimal | None = None)
     """Pay ``invoice`` from the customer's credit: ``amount`` or as much as both the balance
     and the invoice allow. None when there is nothing to apply."""
     with transaction.atomic():
-        Customer.objects.select_for_update().get(pk=invoice.customer_id)
+        Customer.objects.select_for_update(no_key=True).get(pk=invoice.customer_id)
         invoice.refresh_from_db()
         usable = min(credit_balance(invoice.customer), invoice.balance_due)
         if amount is not None:

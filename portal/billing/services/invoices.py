@@ -25,6 +25,7 @@ from portal.billing.models import (
 )
 from portal.billing.money import ZERO, currency, money
 from portal.billing.parties import buyer_details, seller_details
+from portal.billing.selectors import card_checkout_live
 from portal.billing.services.numbering import next_number
 from portal.billing.tax import TaxTreatment, eu_vat_id_of, line_amount, tax_treatment, totals
 from portal.billing.vies import vies_confirms
@@ -140,13 +141,27 @@ def invoices_retax_unpaid(*, customer: Customer) -> int:
     for pk in pks:
         with transaction.atomic():
             invoice = unpaid.select_for_update().filter(pk=pk).first()
-            if invoice is None or invoice.buyer or _taxed(invoice) == offline:
-                continue  # payment started (buyer copied), or the tax is the same
+            if invoice is None or _payment_under_way(invoice):
+                continue
+            if _taxed(invoice) == offline and not offline.reverse_charge:
+                continue  # the same, and VIES (which can only take reverse charge away) moot
             treatment = treatment or _treatment(customer)
             if _taxed(invoice) != treatment:
                 _retax(invoice, treatment)
                 changed += 1
     return changed
+
+
+def _payment_under_way(invoice: Invoice) -> bool:
+    """A card checkout that may still be paid holds the buyer it copied; a lapsed one lets
+    go of it (the next checkout or payment copies the buyer afresh)."""
+    if not invoice.buyer:
+        return False
+    if card_checkout_live(invoice):
+        return True
+    invoice.buyer = {}
+    invoice.save(update_fields=["buyer"])
+    return False
 
 
 def _taxed(invoice: Invoice) -> TaxTreatment:

@@ -93,12 +93,13 @@ def payment_record(
     return payment
 
 
-def buyer_fix(invoice: Invoice) -> None:
-    """Copy the buyer onto the (locked) invoice once payment starts: its first payment, or a
-    card checkout opened for its amount. From then on a change of the customer's tax details
-    no longer re-taxes it (``invoices_retax_unpaid``), so the amount being paid stays the
-    amount due and the invoice names the buyer it was taxed for."""
-    if not invoice.buyer:
+def buyer_fix(invoice: Invoice, *, refresh: bool = False) -> None:
+    """Copy the buyer onto the (locked) invoice as payment starts: its first payment, or a card
+    checkout opened for its amount (``refresh``: copied again for a new one). While a payment
+    is under way a change of the customer's tax details does not re-tax it
+    (``invoices_retax_unpaid``), so the amount being paid stays the amount due and the invoice
+    names the buyer it was taxed for."""
+    if refresh or not invoice.buyer:
         invoice.buyer = buyer_details(invoice.customer)
         Invoice.objects.filter(pk=invoice.pk).update(buyer=invoice.buyer)
 

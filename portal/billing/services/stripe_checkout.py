@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -33,15 +33,11 @@ from portal.billing.models import (
 )
 from portal.billing.models import StripeCheckoutStatus as Status
 from portal.billing.money import currency
+from portal.billing.selectors import CHECKOUT_REUSABLE_FOR, LIVE_CHECKOUT
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.payments import buyer_fix, payment_record
 
 logger = logging.getLogger("portal.billing.stripe")
-
-LIVE = (Status.CREATING, Status.OPEN)
-#: A live attempt older than this is not reused: Stripe forgets an idempotency key and expires
-#: an unpaid session after 24 hours.
-REUSABLE_FOR = timedelta(hours=23)
 
 
 # Opening a session ------------------------------------------------------------------------------
@@ -83,14 +79,18 @@ def _find_or_add_attempt(invoice: Invoice) -> StripeCheckout:
         _check_payable(locked)
         now = timezone.now()
         stale = StripeCheckout.objects.filter(
-            invoice=locked, status__in=LIVE, created_at__lt=now - REUSABLE_FOR
+            invoice=locked, status__in=LIVE_CHECKOUT, created_at__lt=now - CHECKOUT_REUSABLE_FOR
         )
         stale.update(status=Status.EXPIRED, updated_at=now)
         amount = locked.balance_due
-        live = StripeCheckout.objects.filter(invoice=locked, amount=amount, status__in=LIVE)
+        live = StripeCheckout.objects.filter(
+            invoice=locked, amount=amount, status__in=LIVE_CHECKOUT
+        )
         if existing := live.select_related("invoice__customer__user").first():
             return existing
-        buyer_fix(locked)
+        # Nothing paid yet: no other checkout is live (it would have the same amount), so the
+        # buyer is copied afresh for the one being paid now.
+        buyer_fix(locked, refresh=not locked.amount_paid)
         return StripeCheckout.objects.create(
             invoice=locked,
             amount=amount,
@@ -260,7 +260,7 @@ def _session_closed(session: dict[str, Any], status: str) -> str:
     checkout = _checkout_of(session)
     if checkout is None:
         return "ignored: not a checkout of this portal"
-    live = StripeCheckout.objects.filter(pk=checkout.pk, status__in=LIVE)
+    live = StripeCheckout.objects.filter(pk=checkout.pk, status__in=LIVE_CHECKOUT)
     if live.update(status=status, updated_at=timezone.now()):
         return f"checkout {status}"
     return f"ignored: the checkout is {checkout.status} already"
@@ -273,7 +273,7 @@ def _payment_failed(intent: dict[str, Any]) -> str:
         return "ignored: not a checkout of this portal"
     error = intent.get("last_payment_error") or {}
     note = f"A payment attempt failed ({error.get('code') or 'declined'!s:.60})."
-    live = StripeCheckout.objects.filter(pk=int(checkout_id), status__in=LIVE)
+    live = StripeCheckout.objects.filter(pk=int(checkout_id), status__in=LIVE_CHECKOUT)
     if live.update(last_error=note, updated_at=timezone.now()):
         return "noted: a payment attempt failed"
     return "ignored: the checkout is not open"
