@@ -57,6 +57,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "billing-renewals": {
+        "task": "billing.issue_renewals",
+        "schedule": crontab(hour=2, minute=7),
+        "options": {"expires": 6 * 60 * 60},
+    },
     "provisioning-module-log-cleanup": {
         "task": "provisioning.cleanup_module_log",
         "schedule": crontab(hour=3, minute=17),

@@ -321,6 +321,10 @@ BILLING_CREDIT_NOTE_NUMBER_FORMAT = env.str(
     "BILLING_CREDIT_NOTE_NUMBER_FORMAT", default="CN-{year}-{number:06d}"
 )
 BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=7)
+# A renewal invoice is issued this many days before the service's due date (and due on it).
+BILLING_RENEWAL_DAYS_BEFORE = env.int("BILLING_RENEWAL_DAYS_BEFORE", default=7)
+if BILLING_RENEWAL_DAYS_BEFORE < 0:
+    raise ImproperlyConfigured("BILLING_RENEWAL_DAYS_BEFORE must be 0 or more.")
 # Shown to a customer who pays by bank transfer (account holder, IBAN, BIC…); empty: not offered.
 BILLING_BANK_TRANSFER_INSTRUCTIONS = env.str("BILLING_BANK_TRANSFER_INSTRUCTIONS", default="")
 

@@ -31,6 +31,7 @@ from portal.billing.models import (
     PaymentRefund,
     RefundMethod,
     RefundStatus,
+    Renewal,
     StripeCheckout,
     StripeEvent,
     Subscription,
@@ -540,6 +541,13 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     )  # fmt: skip
     list_filter = ("cycle",)
     list_select_related = ("service", "customer__user")
+
+
+@admin.register(Renewal)
+class RenewalAdmin(ReadOnlyAdmin):
+    list_display = ("subscription", "period_start", "period_end", "invoice", "created_at")
+    list_select_related = ("subscription", "invoice")
+    date_hierarchy = "period_start"
 
 
 @admin.register(BillingEvent)

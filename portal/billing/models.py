@@ -236,6 +236,31 @@ class Subscription(models.Model):
         )
 
 
+class Renewal(models.Model):
+    """One period of a subscription, invoiced once: the database refuses a second renewal of
+    the same (subscription, period). Paying its invoice moves the subscription's next due date
+    from ``period_start`` to ``period_end`` — exactly one cycle, once."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="renewals"
+    )
+    period_start = models.DateField(help_text="The due date it pays for.")
+    period_end = models.DateField(help_text="The next due date once it is paid.")
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="renewal")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("period_start", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subscription", "period_start"), name="one_renewal_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription}: {self.period_start} to {self.period_end}"
+
+
 class BillingEvent(models.Model):
     """Audit trail: one row per billing change, written in the change's transaction."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,10 +64,12 @@ def invoice_create(
     source_key: str | None = None,
     notes: str = "",
     notify: bool = False,
+    due_at: datetime | None = None,
 ) -> Invoice:
     """A proforma invoice for ``lines``, taxed for the customer as they are now; its final
     number comes when it is paid. The same ``source_key`` again returns the first invoice.
-    ``notify`` emails it to the customer (recorded with it, so sent once, when it commits)."""
+    ``notify`` emails it to the customer (recorded with it, so sent once, when it commits).
+    ``due_at`` defaults to ``BILLING_INVOICE_DUE_DAYS`` from now."""
     if source_key and (existing := Invoice.objects.filter(source_key=source_key).first()):
         return existing
     if not lines:
@@ -91,7 +93,7 @@ def invoice_create(
             total=invoice_totals.total,
             notes=notes,
             issued_at=now,
-            due_at=now + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS),
+            due_at=due_at or now + timedelta(days=settings.BILLING_INVOICE_DUE_DAYS),
         )
         InvoiceLine.objects.bulk_create(
             _line(invoice, position, spec, amount)

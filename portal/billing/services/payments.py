@@ -26,6 +26,7 @@ from portal.billing.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    Renewal,
     Subscription,
 )
 from portal.billing.money import money
@@ -152,6 +153,10 @@ def _settle(invoice: Invoice, actor: Any) -> None:
     for line in lines:
         if line.product_id is not None:
             _order_services(invoice, line, actor)
+    for renewal in Renewal.objects.filter(invoice=invoice):
+        Subscription.objects.filter(
+            pk=renewal.subscription_id, next_due_date=renewal.period_start
+        ).update(next_due_date=renewal.period_end)
     invoice.number = next_number(InvoiceKind.INVOICE, now)
     CreditEntry.objects.bulk_create(
         CreditEntry(

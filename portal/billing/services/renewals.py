@@ -1,0 +1,98 @@
+"""Renewals: each subscription's invoice for its next period, issued
+``BILLING_RENEWAL_DAYS_BEFORE`` days before its due date by a daily task, due on that date.
+
+Safe to repeat: a renewal is one row per (subscription, period), refused a second time by the
+database, and issued under the subscription's row lock, so a second run — the same day, or at
+the same moment — finds it and issues nothing. Services that are suspended are still renewed;
+terminated or failed ones are not. The customer's credit pays what it can at once; paying the
+invoice moves the due date on by exactly one cycle (``payments._settle``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from portal.billing import events
+from portal.billing.cycles import add_cycle
+from portal.billing.models import Renewal, Subscription
+from portal.billing.services.credit import credit_apply
+from portal.billing.services.invoices import LineSpec, invoice_create
+from portal.core import clock
+from provisioning.models import ServiceStatus
+
+RENEWED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
+
+
+def renewals_issue(*, today: date | None = None) -> list[Renewal]:
+    """Issue every renewal due by ``today`` (the clock's) + ``BILLING_RENEWAL_DAYS_BEFORE``
+    that has not been issued yet; returns the ones this run issued."""
+    horizon = (today or clock.today()) + timedelta(days=settings.BILLING_RENEWAL_DAYS_BEFORE)
+    issued_already = Renewal.objects.filter(
+        subscription=OuterRef("pk"), period_start=OuterRef("next_due_date")
+    )
+    due = Subscription.objects.filter(
+        next_due_date__lte=horizon, service__status__in=RENEWED_STATUSES
+    ).exclude(Exists(issued_already))
+    issued = []
+    for subscription_id in due.values_list("pk", flat=True):
+        if (renewal := renewal_issue(subscription_id=subscription_id)) is not None:
+            issued.append(renewal)
+    return issued
+
+
+def renewal_issue(*, subscription_id: int) -> Renewal | None:
+    """The invoice for the subscription's next period, or None when that period's renewal
+    exists already (another run issued it)."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("customer__user", "ordered_on")
+            .get(pk=subscription_id)
+        )
+        start = subscription.next_due_date
+        if Renewal.objects.filter(subscription=subscription, period_start=start).exists():
+            return None
+        end = add_cycle(start, subscription.cycle, anchor_day=subscription.anchor_day)
+        invoice = invoice_create(
+            customer=subscription.customer,
+            lines=[
+                LineSpec(
+                    description=_describe(subscription, start, end),
+                    unit_price=subscription.recurring_price,
+                )
+            ],
+            actor=None,
+            source_key=f"renewal:{subscription.pk}:{start.isoformat()}",
+            notify=True,
+            due_at=_start_of(start),
+        )
+        renewal = Renewal.objects.create(
+            subscription=subscription, period_start=start, period_end=end, invoice=invoice
+        )
+        events.record(
+            customer_id=subscription.customer_id, invoice=invoice, action="renewal_issued",
+            service=subscription.service_id, period_start=start, period_end=end,
+        )  # fmt: skip
+    credit_apply(invoice=invoice, actor=None)
+    return renewal
+
+
+def _describe(subscription: Subscription, start: date, end: date) -> str:
+    last_day = end - timedelta(days=1)
+    return (
+        f"{subscription.ordered_on.description}, service #{subscription.service_id}: "
+        f"{_day(start)} to {_day(last_day)}"
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

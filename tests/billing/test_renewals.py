@@ -1,0 +1,147 @@
+"""Renewals over time (time-machine moves the one clock): each period invoiced once,
+BILLING_RENEWAL_DAYS_BEFORE days ahead and due on the due date; paying moves the due date on by
+exactly one cycle, anchored on the day the service was first paid (31 Jan → 28/29 Feb → 31 Mar);
+credit pays at once; the daily run repeated issues nothing twice."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from portal.billing.models import CreditEntry, InvoiceStatus, Renewal, Subscription
+from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services.renewals import renewals_issue
+from provisioning.models import ServiceStatus
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
+
+
+def at(day: str):
+    """The clock at noon (UTC) of ``day``."""
+    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
+
+
+def order_paid(customer, product, cycle="monthly"):
+    line = LineSpec(
+        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+        cycle=cycle, recurring_price=Decimal("9.99"),
+    )  # fmt: skip
+    invoice = invoice_create(customer=customer, lines=[line], actor=None)
+    pay(invoice)
+    subscription = Subscription.objects.get(customer=customer)
+    subscription.service.__class__.objects.filter(pk=subscription.service_id).update(
+        status=ServiceStatus.ACTIVE
+    )
+    return subscription
+
+
+def pay(invoice):
+    payment_record(
+        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
+        reference=f"bank-{invoice.pk}", actor=None,
+    )  # fmt: skip
+
+
+def test_a_renewal_is_issued_days_before_the_due_date_once_and_paying_it_extends_one_cycle(
+    customer, product, settings
+):
+    settings.BILLING_RENEWAL_DAYS_BEFORE = 7
+    with at("2027-01-31"):
+        subscription = order_paid(customer, product)
+    assert (subscription.anchor_day, subscription.next_due_date) == (31, date(2027, 2, 28))
+
+    with at("2027-02-20"):
+        assert renewals_issue() == []  # eight days before
+    with at("2027-02-21"):
+        [renewal] = renewals_issue()
+        assert renewals_issue() == []  # the same day again
+    with at("2027-02-22"):
+        assert renewals_issue() == []  # the next day, still unpaid
+
+    invoice = renewal.invoice
+    assert (renewal.period_start, renewal.period_end) == (date(2027, 2, 28), date(2027, 3, 31))
+    assert invoice.due_at == datetime(2027, 2, 28, tzinfo=timezone.get_current_timezone())
+    assert invoice.lines.get().description == (
+        f"VPN 100 (monthly), service #{subscription.service_id}: 28 Feb 2027 to 30 Mar 2027"
+    )
+    assert invoice.total == Decimal("9.99")
+    assert invoice.status == InvoiceStatus.UNPAID
+
+    with at("2027-02-25"):
+        pay(invoice)
+        pay(invoice)  # a payment recorded twice moves the date once
+
+    subscription.refresh_from_db()
+    assert subscription.next_due_date == date(2027, 3, 31)
+    assert customer.services.count() == 1  # a renewal orders no new service
+
+
+@pytest.mark.parametrize(
+    ("first_paid", "due_dates"),
+    [
+        ("2027-01-31", ["2027-02-28", "2027-03-31", "2027-04-30", "2027-05-31"]),
+        ("2028-01-31", ["2028-02-29", "2028-03-31", "2028-04-30", "2028-05-31"]),
+        ("2028-02-29", ["2028-03-29", "2028-04-29", "2028-05-29", "2028-06-29"]),
+        ("2027-03-15", ["2027-04-15", "2027-05-15", "2027-06-15", "2027-07-15"]),
+    ],
+)
+def test_month_ends_follow_the_first_day_paid(customer, product, first_paid, due_dates):
+    with at(first_paid):
+        subscription = order_paid(customer, product)
+    seen = [subscription.next_due_date.isoformat()]
+    for _ in range(3):
+        with at(subscription.next_due_date.isoformat()):
+            [renewal] = renewals_issue()
+            pay(renewal.invoice)
+        subscription.refresh_from_db()
+        seen.append(subscription.next_due_date.isoformat())
+
+    assert seen == due_dates
+
+
+def test_a_year_of_daily_runs_issues_twelve_renewals_each_once(customer, product):
+    with at("2027-01-31"):
+        subscription = order_paid(customer, product)
+    day = date(2027, 1, 31)
+    while day < date(2028, 1, 25):
+        day = day.fromordinal(day.toordinal() + 1)
+        with at(day.isoformat()):
+            for renewal in renewals_issue() + renewals_issue():  # the daily task, run twice
+                pay(renewal.invoice)
+
+    subscription.refresh_from_db()
+    starts = list(Renewal.objects.values_list("period_start", flat=True))
+    assert len(starts) == len(set(starts)) == 12
+    assert subscription.next_due_date == date(2028, 2, 29)
+
+
+def test_credit_pays_the_renewal_at_once(customer, product):
+    with at("2027-03-15"):
+        subscription = order_paid(customer, product)
+        CreditEntry.objects.create(customer=customer, amount=Decimal("20.00"), reason="gift")
+    with at("2027-04-08"):
+        [renewal] = renewals_issue()
+
+    renewal.invoice.refresh_from_db()
+    subscription.refresh_from_db()
+    assert renewal.invoice.status == InvoiceStatus.PAID
+    assert subscription.next_due_date == date(2027, 5, 15)
+
+
+@pytest.mark.parametrize(
+    ("status", "renewed"),
+    [
+        (ServiceStatus.SUSPENDED, True),
+        (ServiceStatus.TERMINATED, False),
+        (ServiceStatus.FAILED, False),
+    ],
+)
+def test_suspended_services_are_still_renewed_ended_ones_not(customer, product, status, renewed):
+    with at("2027-03-15"):
+        subscription = order_paid(customer, product)
+    subscription.service.__class__.objects.filter(pk=subscription.service_id).update(status=status)
+
+    with at("2027-04-10"):
+        assert len(renewals_issue()) == int(renewed)
