@@ -15,9 +15,11 @@ the factories (``ServiceFactory(status=..., server=...)``, ``CustomerFactory()``
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
 
 import pytest
+from celery.canvas import Signature
 from django.contrib.auth.models import AbstractUser
 
 from portal.accounts.models import Customer
@@ -151,3 +153,24 @@ def service_factory(owner: Customer, product: Product) -> Callable[..., Service]
     """A service of the owner on ``product``, in the state given (pending unless told):
     ``service_factory(status="active", server=..., remote_name=...)``; ``customer=`` another."""
     return partial(ServiceFactory, customer=owner, product=product)
+
+
+@dataclass
+class SentTasks:
+    """Task messages as they leave for the broker, by name and ids; none reaches it."""
+
+    sent: list[tuple[str, tuple]] = field(default_factory=list)
+
+    def named(self, name: str) -> list[tuple]:
+        return [args for task, args in self.sent if task == name]
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch) -> SentTasks:
+    caught = SentTasks()
+
+    def catch(self: Signature, *args: object, **kwargs: object) -> None:
+        caught.sent.append((self.task, tuple(self.args)))
+
+    monkeypatch.setattr(Signature, "apply_async", catch)
+    return caught

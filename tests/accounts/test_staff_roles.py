@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,7 @@ from portal.billing.models import (
     PaymentRefund,
     RefundMethod,
     RefundStatus,
+    Renewal,
     StripeCheckout,
     StripeCheckoutStatus,
     StripeEvent,
@@ -241,6 +243,12 @@ def rows(customer) -> dict[type, object]:
         ),
         StripeEvent: StripeEvent.objects.create(event_id="evt_t", type="checkout.session.expired"),
         Subscription: Subscription.objects.get(),
+        Renewal: Renewal.objects.create(
+            subscription=Subscription.objects.get(),
+            period_start=date(2027, 2, 28),
+            period_end=date(2027, 3, 31),
+            invoice=unpaid,
+        ),
         CreditEntry: CreditEntry.objects.create(
             customer=customer, amount=Decimal("5"), reason="gift"
         ),

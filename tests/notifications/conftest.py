@@ -4,7 +4,6 @@ locmem behind it, tasks caught or run here, and the provisioning tests' live wor
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 from celery.canvas import Signature
@@ -23,27 +22,6 @@ def queued_email(settings) -> None:
     """Every email through the queued backend, as configured; delivered to ``mail.outbox``."""
     settings.EMAIL_BACKEND = QUEUED_BACKEND
     settings.NOTIFICATIONS_DELIVERY_BACKEND = LOCMEM_BACKEND
-
-
-@dataclass
-class SentTasks:
-    """Task messages as they leave for the broker, by name and ids; none reaches it."""
-
-    sent: list[tuple[str, tuple]] = field(default_factory=list)
-
-    def named(self, name: str) -> list[tuple]:
-        return [args for task, args in self.sent if task == name]
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> SentTasks:
-    caught = SentTasks()
-
-    def catch(self: Signature, *args: object, **kwargs: object) -> None:
-        caught.sent.append((self.task, tuple(self.args)))
-
-    monkeypatch.setattr(Signature, "apply_async", catch)
-    return caught
 
 
 @pytest.fixture

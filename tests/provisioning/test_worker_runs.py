@@ -142,7 +142,11 @@ def test_terminate_never_deletes_a_name_this_service_never_posted(panel, custome
     assert [client.name for client in panel.clients()] == ["someone-else"]
 
 
-def test_replacing_a_parked_change_of_package_keeps_the_old_product(customer, office, product_for):
+def test_replacing_a_parked_change_of_package_keeps_the_old_product(
+    customer, office, product_for, sent_tasks
+):
+    """(``sent_tasks`` keeps the queued suspend from the session's worker, which would run it
+    while the test's tables are truncated.)"""
     server, product = office
     bigger = product_for((server, "office"), name="VPN 900", download_mbps=900)
     service = _pending(
@@ -163,6 +167,7 @@ def test_replacing_a_parked_change_of_package_keeps_the_old_product(customer, of
     assert service.pending_action == ServiceAction.SUSPEND
     event = service.events.get(action="suspend_requested")
     assert event.data == {"replaces": "change_package", "reason": "overdue"}
+    assert sent_tasks.named("provisioning.run_pending_action") == [(service.pk,)]
 
 
 @override_settings(PROVISIONING_RETRY_BASE_SECONDS=2, PROVISIONING_RETRY_MAX_SECONDS=60)
