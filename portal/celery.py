@@ -62,6 +62,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=7),
         "options": {"expires": 6 * 60 * 60},
     },
+    "billing-overdue-reminders": {
+        "task": "billing.send_overdue_reminders",
+        "schedule": crontab(hour=9, minute=3),
+        "options": {"expires": 6 * 60 * 60},
+    },
     "provisioning-module-log-cleanup": {
         "task": "provisioning.cleanup_module_log",
         "schedule": crontab(hour=3, minute=17),

@@ -325,6 +325,14 @@ BILLING_INVOICE_DUE_DAYS = env.int("BILLING_INVOICE_DUE_DAYS", default=7)
 BILLING_RENEWAL_DAYS_BEFORE = env.int("BILLING_RENEWAL_DAYS_BEFORE", default=7)
 if BILLING_RENEWAL_DAYS_BEFORE < 0:
     raise ImproperlyConfigured("BILLING_RENEWAL_DAYS_BEFORE must be 0 or more.")
+# Dunning: an unpaid invoice is reminded of this many days after its due date (each once).
+BILLING_OVERDUE_REMINDER_DAYS = sorted(
+    set(env.list("BILLING_OVERDUE_REMINDER_DAYS", cast=int, default=[1, 3, 7]))
+)
+if any(days < 1 for days in BILLING_OVERDUE_REMINDER_DAYS):
+    raise ImproperlyConfigured(
+        "BILLING_OVERDUE_REMINDER_DAYS are days after the due date (1 or more)."
+    )
 # Shown to a customer who pays by bank transfer (account holder, IBAN, BIC…); empty: not offered.
 BILLING_BANK_TRANSFER_INSTRUCTIONS = env.str("BILLING_BANK_TRANSFER_INSTRUCTIONS", default="")
 

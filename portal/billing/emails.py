@@ -1,4 +1,4 @@
-"""The billing emails: an invoice issued, a payment received.
+"""The billing emails: an invoice issued, overdue, a payment received.
 
 An invoice's email is recorded in the transaction that issues it, so it goes out exactly when the
 invoice exists. A payment's email is recorded just after the paying transaction commits: that
@@ -22,6 +22,7 @@ from portal.notifications.email import send
 logger = logging.getLogger(__name__)
 
 INVOICE_ISSUED = "invoice_issued"
+INVOICE_OVERDUE = "invoice_overdue"
 PAYMENT_RECEIVED = "payment_received"
 
 
@@ -42,6 +43,23 @@ def invoice_issued_send(*, invoice: Invoice, again: bool = False) -> bool:
         context=_invoice_context(invoice),
         obj=invoice,
         once_key=None if again else f"{INVOICE_ISSUED}:invoice:{invoice.pk}",
+    )
+
+
+def invoice_overdue_send(*, invoice: Invoice, days_overdue: int, step: int) -> bool:
+    """Remind the customer of an unpaid invoice, once per reminder ``step`` (its days after the
+    due date): the once-key is unique in the database, so a second run sends nothing."""
+    address = invoice.customer.user.email
+    if not address:
+        logger.warning("Invoice %s: its customer has no email address; not sent", invoice.pk)
+        return False
+    return send(
+        kind=INVOICE_OVERDUE,
+        to=address,
+        template=INVOICE_OVERDUE,
+        context={**_invoice_context(invoice), "days_overdue": days_overdue},
+        obj=invoice,
+        once_key=f"{INVOICE_OVERDUE}:invoice:{invoice.pk}:{step}",
     )
 
 

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from portal.billing.services.dunning import overdue_reminders_send
 from portal.billing.services.renewals import renewals_issue
 
 logger = logging.getLogger(__name__)
@@ -17,3 +18,11 @@ def issue_renewals() -> int:
     issued = renewals_issue()
     logger.info("Issued %d renewal invoice(s)", len(issued))
     return len(issued)
+
+
+@shared_task(name="billing.send_overdue_reminders", ignore_result=True)
+def send_overdue_reminders() -> int:
+    """Daily: reminders of invoices past their due date (each step once)."""
+    sent = overdue_reminders_send()
+    logger.info("Sent %d overdue reminder(s)", sent)
+    return sent
