@@ -62,8 +62,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=7),
         "options": {"expires": 6 * 60 * 60},
     },
-    "billing-overdue-reminders": {
-        "task": "billing.send_overdue_reminders",
+    "billing-dunning": {
+        "task": "billing.run_dunning",
         "schedule": crontab(hour=9, minute=3),
         "options": {"expires": 6 * 60 * 60},
     },

@@ -333,6 +333,14 @@ if any(days < 1 for days in BILLING_OVERDUE_REMINDER_DAYS):
     raise ImproperlyConfigured(
         "BILLING_OVERDUE_REMINDER_DAYS are days after the due date (1 or more)."
     )
+# Dunning: a service whose renewal is this many days overdue is suspended, and terminated (its
+# renewal invoice cancelled) this many days after the due date.
+BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=5)
+BILLING_TERMINATE_AFTER_DAYS = env.int("BILLING_TERMINATE_AFTER_DAYS", default=30)
+if not 1 <= BILLING_SUSPEND_AFTER_DAYS < BILLING_TERMINATE_AFTER_DAYS:
+    raise ImproperlyConfigured(
+        "BILLING_SUSPEND_AFTER_DAYS must be 1 or more and less than BILLING_TERMINATE_AFTER_DAYS."
+    )
 # Shown to a customer who pays by bank transfer (account holder, IBAN, BIC…); empty: not offered.
 BILLING_BANK_TRANSFER_INSTRUCTIONS = env.str("BILLING_BANK_TRANSFER_INSTRUCTIONS", default="")
 

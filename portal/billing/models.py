@@ -224,6 +224,10 @@ class Subscription(models.Model):
     anchor_day = models.PositiveSmallIntegerField(help_text="The day of the month it renews on.")
     next_due_date = models.DateField()
     ordered_on = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="+")
+    suspended_for_nonpayment = models.BooleanField(
+        default=False,
+        help_text="Dunning suspended the service; paying what is overdue restores it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -6,7 +6,13 @@ import logging
 
 from celery import shared_task
 
-from portal.billing.services.dunning import overdue_reminders_send
+from portal.billing.services.dunning import (
+    overdue_reminders_send,
+    overdue_services_suspend,
+    overdue_services_terminate,
+    paid_service_restore,
+    paid_services_restore,
+)
 from portal.billing.services.renewals import renewals_issue
 
 logger = logging.getLogger(__name__)
@@ -20,9 +26,24 @@ def issue_renewals() -> int:
     return len(issued)
 
 
-@shared_task(name="billing.send_overdue_reminders", ignore_result=True)
-def send_overdue_reminders() -> int:
-    """Daily: reminders of invoices past their due date (each step once)."""
-    sent = overdue_reminders_send()
-    logger.info("Sent %d overdue reminder(s)", sent)
-    return sent
+@shared_task(name="billing.run_dunning", ignore_result=True)
+def run_dunning() -> dict[str, int]:
+    """Daily: restore what was paid, remind, suspend, terminate (each step safe to repeat)."""
+    done = {
+        "restored": paid_services_restore(),
+        "reminded": overdue_reminders_send(),
+        "suspended": overdue_services_suspend(),
+        "terminated": overdue_services_terminate(),
+    }
+    logger.info("Dunning: %s", done)
+    return done
+
+
+@shared_task(name="billing.restore_paid_service", bind=True, ignore_result=True, max_retries=60)
+def restore_paid_service(self, subscription_id: int) -> str:
+    """After a payment: unsuspend the service dunning suspended, once any suspension still in
+    flight has finished (asked again every 10 s; the daily run is the safety net)."""
+    outcome = paid_service_restore(subscription_id=subscription_id)
+    if outcome == "wait":
+        raise self.retry(countdown=10)
+    return outcome

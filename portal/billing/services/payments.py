@@ -33,7 +33,11 @@ from portal.billing.money import money
 from portal.billing.parties import buyer_details, seller_details
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.numbering import next_number
+from portal.core.queue import enqueue_on_commit
 from provisioning.services import service_create
+
+#: Unsuspends a service dunning suspended once its overdue invoice is paid (billing/tasks.py).
+RESTORE_TASK = "billing.restore_paid_service"
 
 
 def payment_record(
@@ -153,10 +157,12 @@ def _settle(invoice: Invoice, actor: Any) -> None:
     for line in lines:
         if line.product_id is not None:
             _order_services(invoice, line, actor)
-    for renewal in Renewal.objects.filter(invoice=invoice):
+    for renewal in Renewal.objects.filter(invoice=invoice).select_related("subscription"):
         Subscription.objects.filter(
             pk=renewal.subscription_id, next_due_date=renewal.period_start
         ).update(next_due_date=renewal.period_end)
+        if renewal.subscription.suspended_for_nonpayment:
+            enqueue_on_commit(RESTORE_TASK, renewal.subscription_id)
     invoice.number = next_number(InvoiceKind.INVOICE, now)
     CreditEntry.objects.bulk_create(
         CreditEntry(

@@ -1,0 +1,219 @@
+"""Dunning against the simulator, over time (time-machine moves the clock; the worker's runs are
+made in-process, so the test decides when each happens): unpaid → reminded → suspended on the
+panel → paid → unsuspended; never paid → terminated, its client deleted, its invoice cancelled;
+a payment that lands while the suspension is in flight still ends active; an admin's suspension
+is not undone by a payment."""
+
+import os
+import threading
+import time
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+
+from portal.billing.models import InvoiceStatus, Subscription
+from portal.billing.services import LineSpec, dunning, invoice_create, payment_record
+from portal.billing.services.dunning import (
+    overdue_reminders_send,
+    overdue_services_suspend,
+    overdue_services_terminate,
+    paid_service_restore,
+)
+from portal.billing.services.payments import RESTORE_TASK
+from portal.billing.services.renewals import renewals_issue
+from provisioning import services
+from provisioning.models import ServiceStatus
+from tests.services import REQUIRE_SERVICES, service_unavailable
+from vpnpanel import PanelClient
+
+# Transactions commit as in production (the runner claims and leases in its own); sent_tasks
+# keeps the queued work from the session's worker, so only the test runs it.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sent_tasks")]
+
+
+def at(day: str):
+    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
+
+
+def run_worker(service) -> None:
+    services.service_run_pending_action(service_id=service.pk)
+    service.refresh_from_db()
+
+
+def pay(invoice, reference):
+    payment_record(
+        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
+        reference=reference, actor=None,
+    )  # fmt: skip
+    invoice.refresh_from_db()
+
+
+@pytest.fixture
+def vpn(customer, simulator, server_for, product_for, settings):
+    """A monthly service first paid on 10 Jan 2027, active with its client on the simulator;
+    its renewal for 10 Feb issued on 3 Feb."""
+    settings.BILLING_RENEWAL_DAYS_BEFORE = 7
+    settings.BILLING_OVERDUE_REMINDER_DAYS = [1, 3]
+    settings.BILLING_SUSPEND_AFTER_DAYS = 5
+    settings.BILLING_TERMINATE_AFTER_DAYS = 30
+    product = product_for((server_for(simulator), "office"), name="VPN 100")
+    line = LineSpec(
+        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+        cycle="monthly",
+    )  # fmt: skip
+    with at("2027-01-10"):
+        pay(invoice_create(customer=customer, lines=[line], actor=None), "bank-order")
+        subscription = Subscription.objects.get(customer=customer)
+        run_worker(subscription.service)
+    with at("2027-02-03"):
+        [renewal] = renewals_issue()
+    assert subscription.service.status == ServiceStatus.ACTIVE
+    return subscription.service, renewal.invoice
+
+
+def on_panel(simulator, service):
+    clients = PanelClient(simulator.url, simulator.token).clients()
+    return {client.name: client.status for client in clients}.get(service.remote_name)
+
+
+def test_unpaid_is_reminded_then_suspended_on_the_panel_then_paid_and_unsuspended(
+    vpn, simulator, sent_tasks
+):
+    service, invoice = vpn
+    with at("2027-02-11"):
+        assert overdue_reminders_send() == 1
+    with at("2027-02-14"):
+        assert overdue_services_suspend() == 0  # four days overdue
+    with at("2027-02-15"):
+        assert overdue_services_suspend() == 1
+        assert overdue_services_suspend() == 0  # the same day again
+        run_worker(service)
+    assert service.status == ServiceStatus.SUSPENDED
+    assert on_panel(simulator, service) == "disable"
+
+    with at("2027-02-16"):
+        pay(invoice, "bank-renewal")
+        [(subscription_id,)] = sent_tasks.named(RESTORE_TASK)
+        assert paid_service_restore(subscription_id=subscription_id) == "restored"
+        run_worker(service)
+
+    assert service.status == ServiceStatus.ACTIVE
+    assert on_panel(simulator, service) == "enable"
+    assert Subscription.objects.get().next_due_date.isoformat() == "2027-03-10"
+
+
+def test_never_paid_is_terminated_with_its_client_deleted_and_its_invoice_cancelled(vpn, simulator):
+    service, invoice = vpn
+    with at("2027-02-15"):
+        overdue_services_suspend()
+        run_worker(service)
+    with at("2027-03-11"):
+        assert overdue_services_terminate() == 0  # 29 days
+    with at("2027-03-12"):
+        assert overdue_services_terminate() == 1
+        run_worker(service)
+
+    invoice.refresh_from_db()
+    assert service.status == ServiceStatus.TERMINATED
+    assert on_panel(simulator, service) is None
+    assert invoice.status == InvoiceStatus.CANCELLED
+    with at("2027-03-13"):
+        assert overdue_services_terminate() == 0
+        assert renewals_issue() == []  # a terminated service is not renewed
+
+
+def test_a_payment_while_the_suspension_is_in_flight_ends_active(vpn, simulator, sent_tasks):
+    service, invoice = vpn
+    with at("2027-02-15"):
+        assert overdue_services_suspend() == 1  # queued; the worker has not run it yet
+        pay(invoice, "bank-renewal")
+        [(subscription_id,)] = sent_tasks.named(RESTORE_TASK)
+        assert paid_service_restore(subscription_id=subscription_id) == "wait"
+        run_worker(service)  # the suspension reaches the panel
+        assert paid_service_restore(subscription_id=subscription_id) == "restored"
+        run_worker(service)
+
+    assert service.status == ServiceStatus.ACTIVE
+    assert on_panel(simulator, service) == "enable"
+
+
+def test_a_payment_that_lands_before_the_run_wins(vpn):
+    service, invoice = vpn
+    with at("2027-02-15"):
+        pay(invoice, "bank-renewal")
+        assert overdue_services_suspend() == 0
+
+    service.refresh_from_db()
+    assert (service.status, service.pending_action) == (ServiceStatus.ACTIVE, "")
+
+
+def test_an_admin_suspension_is_not_undone_by_paying(vpn, sent_tasks, staff):
+    service, invoice = vpn
+    with at("2027-02-12"):
+        services.service_suspend(service=service, actor=staff, reason="abuse report")
+        run_worker(service)
+        pay(invoice, "bank-renewal")
+
+    assert sent_tasks.named(RESTORE_TASK) == []
+    assert service.status == ServiceStatus.SUSPENDED
+
+
+def test_the_suspend_step_checks_the_invoice_again_under_its_lock(vpn):
+    """A payment that commits after the run picked the renewal, before it locked the invoice."""
+    service, invoice = vpn
+    with at("2027-02-15"):
+        pay(invoice, "bank-renewal")
+        suspended = dunning._suspend(invoice.renewal.pk)
+
+    service.refresh_from_db()
+    assert suspended is False
+    assert (service.status, service.pending_action) == (ServiceStatus.ACTIVE, "")
+
+
+def test_a_payment_committed_while_the_run_suspends_ends_active_on_postgresql(
+    vpn, simulator, sent_tasks, monkeypatch
+):
+    """The run holds the invoice's lock while it asks for the suspension; the payment, made at
+    that moment from another connection, waits for it, commits after it, and restores."""
+    if connection.vendor != "postgresql":
+        if REQUIRE_SERVICES or os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            pytest.fail("this test must run on PostgreSQL")
+        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    service, invoice = vpn
+    suspending, errors = threading.Event(), []
+    real_suspend = dunning.service_suspend
+
+    def suspend_slowly(**kwargs):
+        result = real_suspend(**kwargs)
+        suspending.set()
+        time.sleep(0.5)  # the payer is now waiting on the invoice's lock
+        return result
+
+    def payer() -> None:
+        try:
+            suspending.wait(timeout=10)
+            pay(invoice, "bank-renewal")
+        except Exception as exc:  # every failure is the finding
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(dunning, "service_suspend", suspend_slowly)
+    with at("2027-02-15"):
+        thread = threading.Thread(target=payer)
+        thread.start()
+        assert overdue_services_suspend() == 1
+        thread.join(timeout=30)
+        assert errors == []
+        invoice.refresh_from_db()
+        assert invoice.status == InvoiceStatus.PAID
+        run_worker(service)  # the suspension the run asked for
+        [(subscription_id,)] = sent_tasks.named(RESTORE_TASK)
+        assert paid_service_restore(subscription_id=subscription_id) == "restored"
+        run_worker(service)
+
+    assert service.status == ServiceStatus.ACTIVE
+    assert on_panel(simulator, service) == "enable"
