@@ -337,6 +337,12 @@ if any(days < 1 for days in BILLING_OVERDUE_REMINDER_DAYS):
 # renewal invoice cancelled) this many days after the due date.
 BILLING_SUSPEND_AFTER_DAYS = env.int("BILLING_SUSPEND_AFTER_DAYS", default=5)
 BILLING_TERMINATE_AFTER_DAYS = env.int("BILLING_TERMINATE_AFTER_DAYS", default=30)
+# An order's invoice nothing was paid on is cancelled this many days after its due date.
+BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS = env.int(
+    "BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS", default=14
+)
+if BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS < 1:
+    raise ImproperlyConfigured("BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS must be 1 or more.")
 if not 1 <= BILLING_SUSPEND_AFTER_DAYS < BILLING_TERMINATE_AFTER_DAYS:
     raise ImproperlyConfigured(
         "BILLING_SUSPEND_AFTER_DAYS must be 1 or more and less than BILLING_TERMINATE_AFTER_DAYS."

@@ -12,6 +12,7 @@ from portal.billing.services.dunning import (
     overdue_services_terminate,
     paid_service_restore,
     paid_services_restore,
+    unpaid_orders_cancel,
 )
 from portal.billing.services.renewals import renewals_issue
 
@@ -28,12 +29,14 @@ def issue_renewals() -> int:
 
 @shared_task(name="billing.run_dunning", ignore_result=True)
 def run_dunning() -> dict[str, int]:
-    """Daily: restore what was paid, remind, suspend, terminate (each step safe to repeat)."""
+    """Daily: restore what was paid, remind, suspend, terminate, cancel unpaid orders (each
+    step safe to repeat)."""
     done = {
         "restored": paid_services_restore(),
         "reminded": overdue_reminders_send(),
         "suspended": overdue_services_suspend(),
         "terminated": overdue_services_terminate(),
+        "orders_cancelled": unpaid_orders_cancel(),
     }
     logger.info("Dunning: %s", done)
     return done

@@ -11,6 +11,8 @@
   an admin suspended), once any suspension still in flight has finished.
 - **Termination**: ``BILLING_TERMINATE_AFTER_DAYS`` after the due date the service is terminated
   (its client deleted on the panel) and the unpaid renewal invoice cancelled.
+- **Unpaid orders**: an invoice that orders services and that nothing was paid on is cancelled
+  ``BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS`` after its due date (a coupon it used is free again).
 """
 
 from __future__ import annotations
@@ -169,3 +171,22 @@ def paid_services_restore(*, today: date | None = None) -> int:
         for pk in flagged.values_list("pk", flat=True)
     ]
     return results.count("restored")
+
+
+def unpaid_orders_cancel(*, today: date | None = None) -> int:
+    """Cancel each invoice ordering services that nothing was paid on,
+    ``BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS`` after its due date; returns how many."""
+    today = today or clock.today()
+    cutoff = today - timedelta(days=settings.BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS)
+    stale = Invoice.objects.filter(
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.UNPAID,
+        amount_paid=0,
+        due_at__date__lte=cutoff,
+        lines__product__isnull=False,
+    ).distinct()
+    cancelled = 0
+    for invoice in stale:
+        invoice_cancel(invoice=invoice, actor=None, reason="Order not paid")
+        cancelled += 1
+    return cancelled

@@ -1,0 +1,57 @@
+"""An order nothing was paid on is cancelled BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS after its
+due date (so its coupon use comes back); part paid, or an invoice ordering nothing, is left."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from portal.billing.models import InvoiceStatus
+from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services.dunning import unpaid_orders_cancel
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
+
+
+def at(day: str):
+    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
+
+
+@pytest.fixture
+def issued(customer, product, settings):
+    """Invoices issued on 1 Mar 2027, due on 8 Mar: an order, a part-paid order, a top-up."""
+    settings.BILLING_INVOICE_DUE_DAYS = 7
+    settings.BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS = 14
+    order = LineSpec(
+        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+        cycle="monthly",
+    )  # fmt: skip
+    with at("2027-03-01"):
+        unpaid = invoice_create(customer=customer, lines=[order], actor=None)
+        part_paid = invoice_create(customer=customer, lines=[order], actor=None)
+        payment_record(
+            invoice=part_paid, amount=Decimal("1.00"), gateway="bank_transfer",
+            reference="part", actor=None,
+        )  # fmt: skip
+        other = invoice_create(
+            customer=customer, lines=[LineSpec(description="Consulting", unit_price=Decimal("50"))],
+            actor=None,
+        )  # fmt: skip
+    return unpaid, part_paid, other
+
+
+def test_only_the_unpaid_order_is_cancelled_two_weeks_after_its_due_date(issued):
+    with at("2027-03-21"):
+        assert unpaid_orders_cancel() == 0  # 13 days after the due date
+    with at("2027-03-22"):
+        assert unpaid_orders_cancel() == 1
+        assert unpaid_orders_cancel() == 0
+
+    for invoice in issued:
+        invoice.refresh_from_db()
+    assert [invoice.status for invoice in issued] == [
+        InvoiceStatus.CANCELLED,
+        InvoiceStatus.UNPAID,
+        InvoiceStatus.UNPAID,
+    ]
