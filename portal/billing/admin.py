@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from portal.accounts.models import Customer
 from portal.billing.cycles import BillingCycle
@@ -46,6 +47,7 @@ from portal.billing.services import (
     invoice_email_again,
     payment_record,
 )
+from portal.billing.services.dunning import suspension_exempt
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.refunds import payment_refund, payment_refund_retry, refundable
 from provisioning.models import Product, Service
@@ -117,6 +119,15 @@ class CreditNoteForm(forms.Form):
     to_credit_balance = forms.BooleanField(
         required=False, initial=True, label="Add the credit note's total to the customer's credit"
     )
+
+
+class ExemptForm(forms.Form):
+    until = forms.DateField(
+        required=False,
+        help_text="YYYY-MM-DD; empty lifts the exemption.",
+        label="No suspension until",
+    )
+    reason = forms.CharField(max_length=200)
 
 
 class CancelForm(forms.Form):
@@ -537,10 +548,62 @@ class CreditEntryAdmin(ReadOnlyAdmin):
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = (
-        "service", "customer", "cycle", money_shown("recurring_price"), "next_due_date"
+        "service", "customer", "cycle", money_shown("recurring_price"), "next_due_date",
+        "no_suspension_until", "suspended_for_nonpayment", "exempt_link",
     )  # fmt: skip
-    list_filter = ("cycle",)
+    list_filter = ("cycle", "suspended_for_nonpayment")
     list_select_related = ("service", "customer__user")
+
+    def get_urls(self):
+        exempt = path(
+            "<path:object_id>/exempt/",
+            self.admin_site.admin_view(self.exempt_view),
+            name="billing_subscription_exempt",
+        )
+        return [exempt, *super().get_urls()]
+
+    @admin.display(description="dunning")
+    def exempt_link(self, subscription: Subscription) -> str:
+        url = reverse("admin:billing_subscription_exempt", args=[subscription.pk])
+        return format_html('<a href="{}">Exempt from suspension…</a>', url)
+
+    def exempt_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """No automatic suspension (or termination) of this service until a date; audited."""
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        subscription = self.get_object(request, unquote(object_id))
+        if subscription is None:
+            raise Http404("No such subscription.")
+        if not request.user.has_perm("billing.change_subscription"):
+            raise PermissionDenied
+        form = ExemptForm(request.POST or None, initial={"until": subscription.no_suspension_until})
+        if request.method == "POST" and form.is_valid():
+            until = form.cleaned_data["until"]
+            suspension_exempt(
+                subscription=subscription, until=until, actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )  # fmt: skip
+            done = f"No automatic suspension until {until}." if until else "Exemption lifted."
+            self.log_change(request, subscription, done)
+            self.message_user(request, done, messages.SUCCESS)
+            return redirect(reverse("admin:billing_subscription_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Exempt from automatic suspension",
+            "opts": self.opts,
+            "object": subscription,
+            "question": f"Exempt {subscription} from automatic suspension?",
+            "details": [
+                "Until the date, dunning neither suspends nor terminates the service; reminders "
+                "still go out. An empty date lifts the exemption."
+            ],
+            "form": form,
+            "submit_label": "Save",
+            "cancel_url": reverse("admin:billing_subscription_changelist"),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
 
 
 @admin.register(Renewal)

@@ -224,6 +224,11 @@ class Subscription(models.Model):
     anchor_day = models.PositiveSmallIntegerField(help_text="The day of the month it renews on.")
     next_due_date = models.DateField()
     ordered_on = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="+")
+    no_suspension_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="An admin's exemption: dunning suspends nothing until then.",
+    )
     suspended_for_nonpayment = models.BooleanField(
         default=False,
         help_text="Dunning suspended the service; paying what is overdue restores it.",

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.urls import reverse
 
-from portal.billing.models import InvoiceStatus, Subscription
+from portal.billing.models import BillingEvent, InvoiceStatus, Subscription
 from portal.billing.services import LineSpec, dunning, invoice_create, payment_record
 from portal.billing.services.dunning import (
     overdue_reminders_send,
@@ -217,3 +218,26 @@ def test_a_payment_committed_while_the_run_suspends_ends_active_on_postgresql(
 
     assert service.status == ServiceStatus.ACTIVE
     assert on_panel(simulator, service) == "enable"
+
+
+def test_an_exempt_service_is_not_suspended_until_its_date_and_the_exemption_is_audited(
+    vpn, admin_client
+):
+    subscription = Subscription.objects.get()
+    response = admin_client.post(
+        reverse("admin:billing_subscription_exempt", args=[subscription.pk]),
+        {"until": "2027-02-20", "reason": "pays by purchase order"},
+    )
+    assert response.status_code == 302
+
+    with at("2027-02-15"):
+        assert overdue_services_suspend() == 0
+    with at("2027-02-21"):
+        assert overdue_services_suspend() == 1
+
+    event = BillingEvent.objects.get(action="suspension_exempted")
+    assert (event.actor.is_superuser, event.data["until"], event.data["reason"]) == (
+        True,
+        "2027-02-20",
+        "pays by purchase order",
+    )

@@ -11,6 +11,8 @@
   an admin suspended), once any suspension still in flight has finished.
 - **Termination**: ``BILLING_TERMINATE_AFTER_DAYS`` after the due date the service is terminated
   (its client deleted on the panel) and the unpaid renewal invoice cancelled.
+- **Exemption**: an admin may exempt a service until a date (audited); until then dunning
+  neither suspends nor terminates it.
 - **Unpaid orders**: an invoice that orders services and that nothing was paid on is cancelled
   ``BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS`` after its due date (a coupon it used is free again).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -63,6 +66,26 @@ def _overdue_renewals(today: date, days: int):
     )
 
 
+def _not_exempt(renewals, today: date):
+    return renewals.exclude(subscription__no_suspension_until__gte=today)
+
+
+def suspension_exempt(
+    *, subscription: Subscription, until: date | None, actor: Any, reason: str
+) -> Subscription:
+    """Exempt the subscription's service from dunning's suspension and termination until
+    ``until`` (None lifts the exemption); audited with ``actor`` and ``reason``."""
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        locked.no_suspension_until = until
+        locked.save(update_fields=["no_suspension_until"])
+        events.record(
+            customer_id=locked.customer_id, actor=actor, action="suspension_exempted",
+            service=locked.service_id, until=until or "lifted", reason=reason,
+        )  # fmt: skip
+    return locked
+
+
 def overdue_services_suspend(*, today: date | None = None) -> int:
     """Suspend each active service whose renewal is ``BILLING_SUSPEND_AFTER_DAYS`` overdue;
     returns how many were asked to suspend now."""
@@ -71,6 +94,7 @@ def overdue_services_suspend(*, today: date | None = None) -> int:
         subscription__service__status=ServiceStatus.ACTIVE,
         subscription__suspended_for_nonpayment=False,
     )
+    due = _not_exempt(due, today)
     return sum(_suspend(renewal_id) for renewal_id in due.values_list("pk", flat=True))
 
 
@@ -105,6 +129,7 @@ def overdue_services_terminate(*, today: date | None = None) -> int:
     due = _overdue_renewals(today, settings.BILLING_TERMINATE_AFTER_DAYS).filter(
         subscription__service__status__in=(ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
     )
+    due = _not_exempt(due, today)
     return sum(_terminate(renewal_id) for renewal_id in due.values_list("pk", flat=True))
 
 
