@@ -549,9 +549,9 @@ class CreditEntryAdmin(ReadOnlyAdmin):
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = (
         "service", "customer", "cycle", money_shown("recurring_price"), "next_due_date",
-        "no_suspension_until", "suspended_for_nonpayment", "exempt_link",
+        "no_suspension_until", "suspended_for", "exempt_link",
     )  # fmt: skip
-    list_filter = ("cycle", "suspended_for_nonpayment")
+    list_filter = ("cycle",)
     list_select_related = ("service", "customer__user")
 
     def get_urls(self):

@@ -229,9 +229,13 @@ class Subscription(models.Model):
         blank=True,
         help_text="An admin's exemption: dunning suspends nothing until then.",
     )
-    suspended_for_nonpayment = models.BooleanField(
-        default=False,
-        help_text="Dunning suspended the service; paying what is overdue restores it.",
+    suspended_for = models.ForeignKey(
+        "billing.Renewal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Dunning suspended the service for this unpaid renewal; paying it restores it.",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -247,8 +251,9 @@ class Subscription(models.Model):
 
 class Renewal(models.Model):
     """One period of a subscription, invoiced once: the database refuses a second renewal of
-    the same (subscription, period). Paying its invoice moves the subscription's next due date
-    from ``period_start`` to ``period_end`` — exactly one cycle, once."""
+    the same (subscription, period) unless the first one's invoice was cancelled (superseded).
+    Paying its invoice moves the subscription's next due date from ``period_start`` to
+    ``period_end`` — exactly one cycle, once."""
 
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, related_name="renewals"
@@ -256,13 +261,18 @@ class Renewal(models.Model):
     period_start = models.DateField(help_text="The due date it pays for.")
     period_end = models.DateField(help_text="The next due date once it is paid.")
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="renewal")
+    superseded = models.BooleanField(
+        default=False, help_text="Its invoice was cancelled: the period may be invoiced again."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("period_start", "id")
         constraints = [
             models.UniqueConstraint(
-                fields=("subscription", "period_start"), name="one_renewal_per_period"
+                fields=("subscription", "period_start"),
+                condition=models.Q(superseded=False),
+                name="one_renewal_per_period",
             )
         ]
 

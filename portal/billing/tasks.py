@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from portal.billing.services.dunning import (
+    ended_services_renewals_cancel,
     overdue_reminders_send,
     overdue_services_suspend,
     overdue_services_terminate,
@@ -33,6 +34,7 @@ def run_dunning() -> dict[str, int]:
     step safe to repeat)."""
     done = {
         "restored": paid_services_restore(),
+        "ended_cancelled": ended_services_renewals_cancel(),
         "reminded": overdue_reminders_send(),
         "suspended": overdue_services_suspend(),
         "terminated": overdue_services_terminate(),
@@ -42,11 +44,12 @@ def run_dunning() -> dict[str, int]:
     return done
 
 
-@shared_task(name="billing.restore_paid_service", bind=True, ignore_result=True, max_retries=60)
+@shared_task(name="billing.restore_paid_service", bind=True, ignore_result=True, max_retries=30)
 def restore_paid_service(self, subscription_id: int) -> str:
-    """After a payment: unsuspend the service dunning suspended, once any suspension still in
-    flight has finished (asked again every 10 s; the daily run is the safety net)."""
+    """After a payment: unsuspend the service dunning suspended, once its suspension has reached
+    the panel — asked again after 10 s, doubling up to 10 min (about four hours in all, longer
+    than provisioning's retries); the daily run is the safety net."""
     outcome = paid_service_restore(subscription_id=subscription_id)
     if outcome == "wait":
-        raise self.retry(countdown=10)
+        raise self.retry(countdown=min(10 * 2**self.request.retries, 600))
     return outcome

@@ -7,7 +7,7 @@ is not undone by a payment."""
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,12 +16,20 @@ from django.db import connection
 from django.urls import reverse
 
 from portal.billing.models import BillingEvent, InvoiceStatus, Subscription
-from portal.billing.services import LineSpec, dunning, invoice_create, payment_record
+from portal.billing.services import (
+    LineSpec,
+    credit_balance,
+    dunning,
+    invoice_create,
+    payment_record,
+)
 from portal.billing.services.dunning import (
+    ended_services_renewals_cancel,
     overdue_reminders_send,
     overdue_services_suspend,
     overdue_services_terminate,
     paid_service_restore,
+    paid_services_restore,
 )
 from portal.billing.services.payments import RESTORE_TASK
 from portal.billing.services.renewals import renewals_issue
@@ -167,7 +175,7 @@ def test_the_suspend_step_checks_the_invoice_again_under_its_lock(vpn):
     service, invoice = vpn
     with at("2027-02-15"):
         pay(invoice, "bank-renewal")
-        suspended = dunning._suspend(invoice.renewal.pk)
+        suspended = dunning._suspend(invoice.renewal.pk, date(2027, 2, 15))
 
     service.refresh_from_db()
     assert suspended is False
@@ -241,3 +249,52 @@ def test_an_exempt_service_is_not_suspended_until_its_date_and_the_exemption_is_
         "2027-02-20",
         "pays by purchase order",
     )
+
+
+def test_a_termination_under_way_is_never_undone_and_part_payment_goes_to_credit(vpn):
+    service, invoice = vpn
+    with at("2027-02-15"):
+        overdue_services_suspend()
+        run_worker(service)
+    with at("2027-03-01"):
+        payment_record(
+            invoice=invoice, amount=Decimal("2.00"), gateway="bank_transfer", reference="part",
+            actor=None,
+        )  # fmt: skip
+    with at("2027-03-12"):
+        assert overdue_services_terminate() == 1  # queued; the panel not asked yet
+        assert paid_services_restore() == 0
+        assert renewals_issue() == []
+
+    invoice.refresh_from_db()
+    service.refresh_from_db()
+    assert (service.pending_action, invoice.status) == ("terminate", InvoiceStatus.CANCELLED)
+    assert credit_balance(invoice.customer) == Decimal("2.00")
+    assert Subscription.objects.get().suspended_for is None
+
+
+def test_an_admin_suspension_pending_when_dunning_runs_is_left_to_the_admin(vpn, sent_tasks, staff):
+    service, invoice = vpn
+    with at("2027-02-15"):
+        services.service_suspend(service=service, actor=staff, reason="abuse report")
+        assert overdue_services_suspend() == 0  # something else is asked of it
+        run_worker(service)
+        pay(invoice, "bank-renewal")
+
+    assert sent_tasks.named(RESTORE_TASK) == []
+    assert Subscription.objects.get().suspended_for is None
+    service.refresh_from_db()
+    assert service.status == ServiceStatus.SUSPENDED
+
+
+def test_the_unpaid_renewal_of_a_service_an_admin_terminated_is_cancelled_not_chased(vpn, staff):
+    service, invoice = vpn
+    with at("2027-02-05"):
+        services.service_terminate(service=service, actor=staff, reason="customer left")
+        run_worker(service)
+    with at("2027-02-11"):
+        ended_services_renewals_cancel()
+        assert overdue_reminders_send() == 0
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.CANCELLED

@@ -11,7 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from portal.billing.models import CreditEntry, InvoiceStatus, Renewal, Subscription
-from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services import LineSpec, invoice_cancel, invoice_create, payment_record
 from portal.billing.services.renewals import renewals_issue
 from provisioning.models import ServiceStatus
 
@@ -145,3 +145,26 @@ def test_suspended_services_are_still_renewed_ended_ones_not(customer, product, 
 
     with at("2027-04-10"):
         assert len(renewals_issue()) == int(renewed)
+
+
+def test_a_cancelled_renewal_is_invoiced_again_and_a_late_one_gives_the_usual_time_to_pay(
+    customer, product, settings
+):
+    settings.BILLING_RENEWAL_DAYS_BEFORE = 7
+    with at("2027-03-15"):
+        subscription = order_paid(customer, product)
+    with at("2027-04-20"):  # the task did not run for weeks: the renewal comes late
+        [first] = renewals_issue()
+        invoice_cancel(invoice=first.invoice, actor=None, reason="wrong price")
+    with at("2027-04-21"):
+        [second] = renewals_issue()
+        assert renewals_issue() == []
+
+    first.refresh_from_db()
+    assert first.superseded
+    assert (second.period_start, second.invoice_id != first.invoice_id) == (
+        date(2027, 4, 15),
+        True,
+    )
+    assert second.invoice.due_at == datetime(2027, 4, 28, tzinfo=timezone.get_current_timezone())
+    assert subscription.renewals.filter(superseded=False).count() == 1

@@ -7,10 +7,12 @@
   through provisioning's lifecycle API. The step holds the renewal invoice's row lock while it
   re-checks that it is unpaid and asks for the suspension, so a payment either lands first (and
   nothing is suspended) or waits and then restores the service.
-- **Restoring**: paying what is overdue unsuspends a service that dunning suspended (never one
-  an admin suspended), once any suspension still in flight has finished.
+- **Restoring**: paying the renewal that dunning suspended a service for unsuspends it, once
+  the suspension has reached the panel; a service an admin suspended (or that dunning did not
+  suspend) is left as it is.
 - **Termination**: ``BILLING_TERMINATE_AFTER_DAYS`` after the due date the service is terminated
-  (its client deleted on the panel) and the unpaid renewal invoice cancelled.
+  (its client deleted on the panel) and the renewal invoice cancelled, what was paid on it
+  credited. Unpaid renewals of services that ended otherwise are cancelled too.
 - **Exemption**: an admin may exempt a service until a date (audited); until then dunning
   neither suspends nor terminates it.
 - **Unpaid orders**: an invoice that orders services and that nothing was paid on is cancelled
@@ -30,7 +32,7 @@ from django.utils import timezone
 from portal.billing import events
 from portal.billing.emails import invoice_overdue_send
 from portal.billing.models import Invoice, InvoiceKind, InvoiceStatus, Renewal, Subscription
-from portal.billing.services.invoices import invoice_cancel
+from portal.billing.services.invoices import BillingRefused, invoice_cancel
 from portal.core import clock
 from provisioning.exceptions import ProvisioningError
 from provisioning.models import ServiceStatus
@@ -61,6 +63,7 @@ def overdue_reminders_send(*, today: date | None = None) -> int:
 def _overdue_renewals(today: date, days: int):
     """Renewals whose invoice is unpaid and ``days`` or more past its due date."""
     return Renewal.objects.filter(
+        superseded=False,
         invoice__status=InvoiceStatus.UNPAID,
         invoice__due_at__date__lte=today - timedelta(days=days),
     )
@@ -87,44 +90,53 @@ def suspension_exempt(
 
 
 def overdue_services_suspend(*, today: date | None = None) -> int:
-    """Suspend each active service whose renewal is ``BILLING_SUSPEND_AFTER_DAYS`` overdue;
-    returns how many were asked to suspend now."""
+    """Suspend each active service (nothing else asked of it) whose renewal is
+    ``BILLING_SUSPEND_AFTER_DAYS`` overdue; returns how many were asked to suspend now."""
     today = today or clock.today()
     due = _overdue_renewals(today, settings.BILLING_SUSPEND_AFTER_DAYS).filter(
         subscription__service__status=ServiceStatus.ACTIVE,
-        subscription__suspended_for_nonpayment=False,
+        subscription__service__pending_action="",
     )
     due = _not_exempt(due, today)
-    return sum(_suspend(renewal_id) for renewal_id in due.values_list("pk", flat=True))
+    return sum(_suspend(renewal_id, today) for renewal_id in due.values_list("pk", flat=True))
 
 
-def _suspend(renewal_id: int) -> bool:
+def _suspend(renewal_id: int, today: date) -> bool:
+    """Under the invoice's lock (a payment waits, or has won) and the service's state checked
+    again: only an active service with nothing else pending is suspended, so the suspension
+    this records as dunning's is dunning's own."""
     with transaction.atomic():
-        renewal = Renewal.objects.select_related("subscription__service").get(pk=renewal_id)
+        renewal = Renewal.objects.get(pk=renewal_id)
         invoice = Invoice.objects.select_for_update().get(pk=renewal.invoice_id)
         if invoice.status != InvoiceStatus.UNPAID:
             return False  # paid while this run was on its way: the payment wins
-        subscription = Subscription.objects.select_for_update().get(pk=renewal.subscription_id)
-        if subscription.suspended_for_nonpayment:
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .get(pk=renewal.subscription_id)
+        )
+        service = subscription.service
+        exempt = subscription.no_suspension_until and subscription.no_suspension_until >= today
+        if exempt or service.status != ServiceStatus.ACTIVE or service.pending_action:
             return False
         reason = f"Invoice {invoice} unpaid since {timezone.localdate(invoice.due_at)}"
         try:
-            service_suspend(service=renewal.subscription.service, actor=None, reason=reason)
+            service_suspend(service=service, actor=None, reason=reason)
         except ProvisioningError as exc:  # another action in flight: the next run asks again
-            logger.info("Dunning: service %s not suspended now: %s", subscription.service_id, exc)
+            logger.info("Dunning: service %s not suspended now: %s", service.pk, exc)
             return False
-        subscription.suspended_for_nonpayment = True
-        subscription.save(update_fields=["suspended_for_nonpayment"])
+        subscription.suspended_for = renewal
+        subscription.save(update_fields=["suspended_for"])
         events.record(
             customer_id=subscription.customer_id, invoice=invoice, action="service_suspended",
-            service=subscription.service_id, reason=reason,
+            service=service.pk, reason=reason,
         )  # fmt: skip
     return True
 
 
 def overdue_services_terminate(*, today: date | None = None) -> int:
     """Terminate each service whose renewal is ``BILLING_TERMINATE_AFTER_DAYS`` overdue and
-    cancel that invoice; returns how many were asked to terminate now."""
+    cancel that invoice (what was paid on it goes to credit); returns how many now."""
     today = today or clock.today()
     due = _overdue_renewals(today, settings.BILLING_TERMINATE_AFTER_DAYS).filter(
         subscription__service__status__in=(ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
@@ -135,65 +147,88 @@ def overdue_services_terminate(*, today: date | None = None) -> int:
 
 def _terminate(renewal_id: int) -> bool:
     with transaction.atomic():
-        renewal = Renewal.objects.select_related("subscription__service").get(pk=renewal_id)
+        renewal = Renewal.objects.get(pk=renewal_id)
         invoice = Invoice.objects.select_for_update().get(pk=renewal.invoice_id)
         if invoice.status != InvoiceStatus.UNPAID:
             return False
-        reason = f"Invoice {invoice} unpaid since {timezone.localdate(invoice.due_at)}"
-        try:
-            service_terminate(service=renewal.subscription.service, actor=None, reason=reason)
-        except ProvisioningError as exc:
-            logger.info(
-                "Dunning: service %s not terminated now: %s", renewal.subscription.service_id, exc
-            )
-            return False
-        events.record(
-            customer_id=invoice.customer_id, invoice=invoice, action="service_terminated",
-            service=renewal.subscription.service_id, reason=reason,
-        )  # fmt: skip
-        if invoice.amount_paid == 0:
-            invoice_cancel(invoice=invoice, actor=None, reason=f"Service terminated: {reason}")
-    return True
-
-
-def paid_service_restore(*, subscription_id: int, today: date | None = None) -> str:
-    """Unsuspend a service that dunning suspended once nothing of it is overdue any more.
-
-    Returns ``"restored"``, ``"wait"`` (a suspension or another action is still in flight: ask
-    again later), or ``"nothing"`` (not suspended for non-payment, or still overdue)."""
-    today = today or clock.today()
-    with transaction.atomic():
         subscription = (
             Subscription.objects.select_for_update(of=("self",))
             .select_related("service")
+            .get(pk=renewal.subscription_id)
+        )
+        service = subscription.service
+        reason = f"Invoice {invoice} unpaid since {timezone.localdate(invoice.due_at)}"
+        try:
+            service_terminate(service=service, actor=None, reason=reason)
+        except ProvisioningError as exc:
+            logger.info("Dunning: service %s not terminated now: %s", service.pk, exc)
+            return False
+        subscription.suspended_for = None  # never restored: it is ending
+        subscription.save(update_fields=["suspended_for"])
+        invoice_cancel(
+            invoice=invoice, actor=None, reason=f"Service terminated: {reason}", credit_paid=True
+        )
+        events.record(
+            customer_id=invoice.customer_id, invoice=invoice, action="service_terminated",
+            service=service.pk, reason=reason,
+        )  # fmt: skip
+    return True
+
+
+def ended_services_renewals_cancel() -> int:
+    """Cancel unpaid renewal invoices of services that ended otherwise (an admin terminated
+    them): nobody pays for, or is reminded of, a service that is gone."""
+    ended = Renewal.objects.filter(
+        superseded=False,
+        invoice__status=InvoiceStatus.UNPAID,
+        subscription__service__status__in=(ServiceStatus.TERMINATED, ServiceStatus.FAILED),
+    ).select_related("invoice")
+    for renewal in ended:
+        invoice_cancel(
+            invoice=renewal.invoice, actor=None, reason="The service has ended",
+            credit_paid=True,
+        )  # fmt: skip
+    return len(ended)
+
+
+def paid_service_restore(*, subscription_id: int) -> str:
+    """Unsuspend a service that dunning suspended, once the renewal it suspended it for is paid.
+
+    Returns ``"restored"``, ``"wait"`` (dunning's suspension or another action is still in
+    flight: ask again later), or ``"nothing"`` (not suspended by dunning, that renewal not paid,
+    or the service ending)."""
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("service", "suspended_for__invoice")
             .get(pk=subscription_id)
         )
-        if not subscription.suspended_for_nonpayment:
-            return "nothing"
-        overdue = _overdue_renewals(today, settings.BILLING_SUSPEND_AFTER_DAYS)
-        if overdue.filter(subscription=subscription).exists():
+        renewal = subscription.suspended_for
+        if renewal is None or renewal.invoice.status != InvoiceStatus.PAID:
             return "nothing"
         service = subscription.service
-        if service.action_in_flight:
+        ending = service.status == ServiceStatus.TERMINATED or service.pending_action == "terminate"
+        if not ending and service.action_in_flight:
             return "wait"
-        if service.status in (ServiceStatus.SUSPENDED, ServiceStatus.ACTIVE):
+        if not ending:
             service_unsuspend(service=service, actor=None, reason="The overdue invoice was paid")
-        subscription.suspended_for_nonpayment = False
-        subscription.save(update_fields=["suspended_for_nonpayment"])
+        subscription.suspended_for = None
+        subscription.save(update_fields=["suspended_for"])
+        if ending:
+            return "nothing"
         events.record(
-            customer_id=subscription.customer_id, action="service_restored",
-            service=subscription.service_id,
+            customer_id=subscription.customer_id, invoice=renewal.invoice,
+            action="service_restored", service=service.pk,
         )  # fmt: skip
     return "restored"
 
 
-def paid_services_restore(*, today: date | None = None) -> int:
+def paid_services_restore() -> int:
     """The daily safety net of the restore each payment queues: every service dunning
-    suspended whose overdue invoices are paid now."""
-    flagged = Subscription.objects.filter(suspended_for_nonpayment=True)
+    suspended whose renewal is paid now."""
+    flagged = Subscription.objects.filter(suspended_for__invoice__status=InvoiceStatus.PAID)
     results = [
-        paid_service_restore(subscription_id=pk, today=today)
-        for pk in flagged.values_list("pk", flat=True)
+        paid_service_restore(subscription_id=pk) for pk in flagged.values_list("pk", flat=True)
     ]
     return results.count("restored")
 
@@ -212,6 +247,9 @@ def unpaid_orders_cancel(*, today: date | None = None) -> int:
     ).distinct()
     cancelled = 0
     for invoice in stale:
-        invoice_cancel(invoice=invoice, actor=None, reason="Order not paid")
+        try:
+            invoice_cancel(invoice=invoice, actor=None, reason="Order not paid")
+        except BillingRefused:  # paid (in part) since the query: it stays
+            continue
         cancelled += 1
     return cancelled

@@ -21,6 +21,7 @@ from portal.billing.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    Renewal,
     TaxRate,
 )
 from portal.billing.money import ZERO, currency, money
@@ -225,21 +226,32 @@ def invoice_email_again(*, invoice: Invoice, actor: Any) -> None:
         )
 
 
-def invoice_cancel(*, invoice: Invoice, actor: Any, reason: str) -> Invoice:
+def invoice_cancel(
+    *, invoice: Invoice, actor: Any, reason: str, credit_paid: bool = False
+) -> Invoice:
     """Cancel an unpaid invoice nothing was paid on (money received is refunded or credited
-    first). Cancelling again changes nothing."""
+    first; ``credit_paid`` credits what was paid on it here). Cancelling again changes nothing.
+    A cancelled renewal lets its period be invoiced again."""
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status == InvoiceStatus.CANCELLED:
             return locked
-        if locked.status != InvoiceStatus.UNPAID or locked.amount_paid > 0:
+        if locked.status != InvoiceStatus.UNPAID or (locked.amount_paid > 0 and not credit_paid):
             raise BillingRefused(
                 "Only an unpaid invoice with nothing paid on it can be cancelled; correct a paid "
                 "one with a credit note."
             )
+        if locked.amount_paid > 0:
+            CreditEntry.objects.create(
+                customer_id=locked.customer_id,
+                amount=locked.amount_paid,
+                reason=f"Paid on the cancelled {locked}",
+                invoice=locked,
+            )
         locked.status = InvoiceStatus.CANCELLED
         locked.cancelled_at = timezone.now()
         locked.save(update_fields=["status", "cancelled_at"])
+        Renewal.objects.filter(invoice=locked).update(superseded=True)
         events.record(
             customer_id=locked.customer_id, invoice=locked, actor=actor, action="invoice_cancelled",
             reason=reason,

@@ -161,7 +161,7 @@ def _settle(invoice: Invoice, actor: Any) -> None:
         Subscription.objects.filter(
             pk=renewal.subscription_id, next_due_date=renewal.period_start
         ).update(next_due_date=renewal.period_end)
-        if renewal.subscription.suspended_for_nonpayment:
+        if renewal.subscription.suspended_for_id == renewal.pk:
             enqueue_on_commit(RESTORE_TASK, renewal.subscription_id)
     invoice.number = next_number(InvoiceKind.INVOICE, now)
     CreditEntry.objects.bulk_create(

@@ -4,7 +4,8 @@
 Safe to repeat: a renewal is one row per (subscription, period), refused a second time by the
 database, and issued under the subscription's row lock, so a second run — the same day, or at
 the same moment — finds it and issues nothing. Services that are suspended are still renewed;
-terminated or failed ones are not. The customer's credit pays what it can at once; paying the
+terminated or failed ones (or ones being terminated) are not; a period whose invoice was
+cancelled is invoiced again. The customer's credit pays what it can at once; paying the
 invoice moves the due date on by exactly one cycle (``payments._settle``).
 """
 
@@ -23,7 +24,7 @@ from portal.billing.models import Renewal, Subscription
 from portal.billing.services.credit import credit_apply
 from portal.billing.services.invoices import LineSpec, invoice_create
 from portal.core import clock
-from provisioning.models import ServiceStatus
+from provisioning.models import ServiceAction, ServiceStatus
 
 RENEWED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
 
@@ -31,23 +32,31 @@ RENEWED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
 def renewals_issue(*, today: date | None = None) -> list[Renewal]:
     """Issue every renewal due by ``today`` (the clock's) + ``BILLING_RENEWAL_DAYS_BEFORE``
     that has not been issued yet; returns the ones this run issued."""
-    horizon = (today or clock.today()) + timedelta(days=settings.BILLING_RENEWAL_DAYS_BEFORE)
+    today = today or clock.today()
+    horizon = today + timedelta(days=settings.BILLING_RENEWAL_DAYS_BEFORE)
     issued_already = Renewal.objects.filter(
-        subscription=OuterRef("pk"), period_start=OuterRef("next_due_date")
+        subscription=OuterRef("pk"), period_start=OuterRef("next_due_date"), superseded=False
     )
-    due = Subscription.objects.filter(
-        next_due_date__lte=horizon, service__status__in=RENEWED_STATUSES
-    ).exclude(Exists(issued_already))
+    due = (
+        Subscription.objects.filter(
+            next_due_date__lte=horizon, service__status__in=RENEWED_STATUSES
+        )
+        .exclude(service__pending_action=ServiceAction.TERMINATE)
+        .exclude(Exists(issued_already))
+    )
     issued = []
     for subscription_id in due.values_list("pk", flat=True):
-        if (renewal := renewal_issue(subscription_id=subscription_id)) is not None:
+        if (renewal := renewal_issue(subscription_id=subscription_id, today=today)) is not None:
             issued.append(renewal)
     return issued
 
 
-def renewal_issue(*, subscription_id: int) -> Renewal | None:
+def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal | None:
     """The invoice for the subscription's next period, or None when that period's renewal
-    exists already (another run issued it)."""
+    exists already (another run issued it). Due on the period's first day — or, issued late
+    (the task did not run), ``BILLING_RENEWAL_DAYS_BEFORE`` days after ``today``, so a
+    customer always has that long to pay before dunning counts the days."""
+    today = today or clock.today()
     with transaction.atomic():
         subscription = (
             Subscription.objects.select_for_update(of=("self",))
@@ -55,8 +64,10 @@ def renewal_issue(*, subscription_id: int) -> Renewal | None:
             .get(pk=subscription_id)
         )
         start = subscription.next_due_date
-        if Renewal.objects.filter(subscription=subscription, period_start=start).exists():
+        period = Renewal.objects.filter(subscription=subscription, period_start=start)
+        if period.filter(superseded=False).exists():
             return None
+        reissue = period.count()  # the earlier ones' invoices were cancelled
         end = add_cycle(start, subscription.cycle, anchor_day=subscription.anchor_day)
         invoice = invoice_create(
             customer=subscription.customer,
@@ -67,9 +78,11 @@ def renewal_issue(*, subscription_id: int) -> Renewal | None:
                 )
             ],
             actor=None,
-            source_key=f"renewal:{subscription.pk}:{start.isoformat()}",
+            source_key=f"renewal:{subscription.pk}:{start.isoformat()}:{reissue}",
             notify=True,
-            due_at=_start_of(start),
+            due_at=_start_of(
+                max(start, today + timedelta(days=settings.BILLING_RENEWAL_DAYS_BEFORE))
+            ),
         )
         renewal = Renewal.objects.create(
             subscription=subscription, period_start=start, period_end=end, invoice=invoice
