@@ -6,6 +6,7 @@ per definition, and each copy started a worker of its own on the same queue.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -14,6 +15,30 @@ from django.conf import settings
 from django.db import connection
 
 from tests.workers import celery_worker
+
+FLUSH_ATTEMPTS = 3
+
+
+def pytest_configure(config) -> None:
+    """A transactional test's flush (TRUNCATE of every table) can deadlock on PostgreSQL with the
+    session's worker finishing work the test queued; PostgreSQL then aborts one of the two.
+    When it aborts the flush, flush again once the worker's transaction is through, instead of
+    leaving the database full for the next tests."""
+    from django.core.management.base import CommandError
+    from django.test.testcases import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_again_after_a_deadlock(self) -> None:
+        for attempt in range(1, FLUSH_ATTEMPTS + 1):
+            try:
+                return flush(self)
+            except CommandError as exc:
+                if attempt == FLUSH_ATTEMPTS or "deadlock detected" not in str(exc.__cause__):
+                    raise
+                time.sleep(0.5)
+
+    TransactionTestCase._fixture_teardown = flush_again_after_a_deadlock
 
 
 def worker_database_url() -> str:
