@@ -1,4 +1,5 @@
-"""The billing emails: an invoice issued, overdue, a payment received.
+"""The billing emails: an invoice issued, overdue, a payment received; a service suspended or
+terminated by dunning.
 
 An invoice's email is recorded in the transaction that issues it, so it goes out exactly when the
 invoice exists. A payment's email is recorded just after the paying transaction commits: that
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from portal.billing.models import Invoice, Payment
+from portal.billing.models import Invoice, Payment, Renewal
 from portal.billing.selectors import credit_balance
 from portal.notifications.email import send
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 INVOICE_ISSUED = "invoice_issued"
 INVOICE_OVERDUE = "invoice_overdue"
 PAYMENT_RECEIVED = "payment_received"
+SERVICE_SUSPENDED = "service_suspended"
+SERVICE_TERMINATED = "service_terminated"
 
 
 def invoice_url(invoice: Invoice) -> str:
@@ -60,6 +63,29 @@ def invoice_overdue_send(*, invoice: Invoice, days_overdue: int, step: int) -> b
         context={**_invoice_context(invoice), "days_overdue": days_overdue},
         obj=invoice,
         once_key=f"{INVOICE_OVERDUE}:invoice:{invoice.pk}:{step}",
+    )
+
+
+def dunning_notice_send(*, kind: str, renewal: Renewal, **context: object) -> bool:
+    """Tell the customer dunning suspended (``SERVICE_SUSPENDED``) or terminated
+    (``SERVICE_TERMINATED``) the renewal's service; once per renewal and kind."""
+    invoice = renewal.invoice
+    address = invoice.customer.user.email
+    if not address:
+        logger.warning("Invoice %s: its customer has no email address; not sent", invoice.pk)
+        return False
+    return send(
+        kind=kind,
+        to=address,
+        template=kind,
+        context={
+            **_invoice_context(invoice),
+            "service_id": renewal.subscription.service_id,
+            "plan": renewal.subscription.ordered_on.description,
+            **context,
+        },
+        obj=invoice,
+        once_key=f"{kind}:renewal:{renewal.pk}",
     )
 
 

@@ -33,6 +33,8 @@ from portal.billing.services.dunning import (
 )
 from portal.billing.services.payments import RESTORE_TASK
 from portal.billing.services.renewals import renewals_issue
+from portal.notifications.models import EmailRecord
+from portal.notifications.payload import text_body
 from provisioning import services
 from provisioning.models import ServiceStatus
 from tests.services import REQUIRE_SERVICES, service_unavailable
@@ -68,6 +70,8 @@ def vpn(customer, simulator, server_for, product_for, settings):
     settings.BILLING_OVERDUE_REMINDER_DAYS = [1, 3]
     settings.BILLING_SUSPEND_AFTER_DAYS = 5
     settings.BILLING_TERMINATE_AFTER_DAYS = 30
+    settings.EMAIL_BACKEND = "portal.notifications.backends.QueuedEmailBackend"
+    settings.PORTAL_BASE_URL = "https://shop.example.com"
     product = product_for((server_for(simulator), "office"), name="VPN 100")
     line = LineSpec(
         description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
@@ -102,6 +106,13 @@ def test_unpaid_is_reminded_then_suspended_on_the_panel_then_paid_and_unsuspende
         run_worker(service)
     assert service.status == ServiceStatus.SUSPENDED
     assert on_panel(simulator, service) == "disable"
+    [notice] = EmailRecord.objects.filter(kind="service_suspended")
+    text = text_body(notice.message)
+    assert notice.subject == (
+        f"Your VPN service #{service.pk} is suspended: invoice {invoice} is unpaid"
+    )
+    assert f"https://shop.example.com/billing/invoices/{invoice.pk}/" in text
+    assert "terminated on 12 Mar 2027" in text
 
     with at("2027-02-16"):
         pay(invoice, "bank-renewal")
@@ -129,6 +140,10 @@ def test_never_paid_is_terminated_with_its_client_deleted_and_its_invoice_cancel
     assert service.status == ServiceStatus.TERMINATED
     assert on_panel(simulator, service) is None
     assert invoice.status == InvoiceStatus.CANCELLED
+    [notice] = EmailRecord.objects.filter(kind="service_terminated")
+    assert f"service #{service.pk} (VPN 100 (monthly)) has been terminated" in text_body(
+        notice.message
+    )
     with at("2027-03-13"):
         assert overdue_services_terminate() == 0
         assert renewals_issue() == []  # a terminated service is not renewed

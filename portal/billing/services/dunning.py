@@ -30,7 +30,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.billing import events
-from portal.billing.emails import invoice_overdue_send
+from portal.billing.emails import (
+    SERVICE_SUSPENDED,
+    SERVICE_TERMINATED,
+    dunning_notice_send,
+    invoice_overdue_send,
+)
 from portal.billing.models import Invoice, InvoiceKind, InvoiceStatus, Renewal, Subscription
 from portal.billing.services.invoices import BillingRefused, invoice_cancel
 from portal.core import clock
@@ -106,7 +111,7 @@ def _suspend(renewal_id: int, today: date) -> bool:
     again: only an active service with nothing else pending is suspended, so the suspension
     this records as dunning's is dunning's own."""
     with transaction.atomic():
-        renewal = Renewal.objects.get(pk=renewal_id)
+        renewal = Renewal.objects.select_related("subscription__ordered_on").get(pk=renewal_id)
         invoice = Invoice.objects.select_for_update().get(pk=renewal.invoice_id)
         if invoice.status != InvoiceStatus.UNPAID:
             return False  # paid while this run was on its way: the payment wins
@@ -127,6 +132,11 @@ def _suspend(renewal_id: int, today: date) -> bool:
             return False
         subscription.suspended_for = renewal
         subscription.save(update_fields=["suspended_for"])
+        renewal.invoice = invoice
+        terminates_on = timezone.localdate(invoice.due_at) + timedelta(
+            days=settings.BILLING_TERMINATE_AFTER_DAYS
+        )
+        dunning_notice_send(kind=SERVICE_SUSPENDED, renewal=renewal, terminates_on=terminates_on)
         events.record(
             customer_id=subscription.customer_id, invoice=invoice, action="service_suspended",
             service=service.pk, reason=reason,
@@ -147,7 +157,7 @@ def overdue_services_terminate(*, today: date | None = None) -> int:
 
 def _terminate(renewal_id: int) -> bool:
     with transaction.atomic():
-        renewal = Renewal.objects.get(pk=renewal_id)
+        renewal = Renewal.objects.select_related("subscription__ordered_on").get(pk=renewal_id)
         invoice = Invoice.objects.select_for_update().get(pk=renewal.invoice_id)
         if invoice.status != InvoiceStatus.UNPAID:
             return False
@@ -165,9 +175,10 @@ def _terminate(renewal_id: int) -> bool:
             return False
         subscription.suspended_for = None  # never restored: it is ending
         subscription.save(update_fields=["suspended_for"])
-        invoice_cancel(
+        renewal.invoice = invoice_cancel(
             invoice=invoice, actor=None, reason=f"Service terminated: {reason}", credit_paid=True
         )
+        dunning_notice_send(kind=SERVICE_TERMINATED, renewal=renewal)
         events.record(
             customer_id=invoice.customer_id, invoice=invoice, action="service_terminated",
             service=service.pk, reason=reason,
