@@ -15,7 +15,7 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 
-from portal.billing.models import BillingEvent, InvoiceStatus, Subscription
+from portal.billing.models import BillingEvent, InvoiceStatus, Renewal, Subscription
 from portal.billing.services import (
     LineSpec,
     credit_balance,
@@ -313,3 +313,43 @@ def test_the_unpaid_renewal_of_a_service_an_admin_terminated_is_cancelled_not_ch
 
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.CANCELLED
+
+
+def test_a_year_of_one_service_on_the_simulator(vpn, simulator, sent_tasks):
+    """Renewals paid on time, one paid late (reminded, suspended on the panel, paid,
+    unsuspended), the last never paid (terminated, its client deleted) — one run a day."""
+    service, first_renewal = vpn
+    with at("2027-02-03"):
+        pay(first_renewal, "bank-february")
+    late, never = date(2027, 5, 10), date(2027, 12, 10)
+    statuses: dict[str, str] = {}
+    day = date(2027, 2, 3)
+    while day <= date(2028, 1, 20):
+        with at(day.isoformat()):
+            for renewal in renewals_issue():
+                if renewal.period_start not in (late, never):
+                    pay(renewal.invoice, f"bank-{renewal.pk}")
+            if day == date(2027, 5, 16):
+                pay(Renewal.objects.get(period_start=late).invoice, "bank-late")
+            for (subscription_id,) in sent_tasks.named(RESTORE_TASK):
+                paid_service_restore(subscription_id=subscription_id)
+            sent_tasks.sent.clear()
+            overdue_reminders_send()
+            overdue_services_suspend()
+            overdue_services_terminate()
+            service.refresh_from_db()
+            if service.pending_action:
+                run_worker(service)
+        statuses[day.isoformat()] = service.status
+        day = date.fromordinal(day.toordinal() + 1)
+
+    assert statuses["2027-05-14"] == statuses["2027-05-16"] == ServiceStatus.ACTIVE
+    assert statuses["2027-05-15"] == ServiceStatus.SUSPENDED
+    assert statuses["2027-12-15"] == ServiceStatus.SUSPENDED
+    assert statuses["2028-01-09"] == ServiceStatus.TERMINATED
+    assert on_panel(simulator, service) is None
+    starts = list(Renewal.objects.values_list("period_start", flat=True))
+    assert len(starts) == 11
+    assert (starts[0], starts[-1]) == (date(2027, 2, 10), never)
+    reminders = EmailRecord.objects.filter(kind="invoice_overdue").count()
+    assert reminders == 4  # 1 and 3 days after the late and the never-paid due dates
