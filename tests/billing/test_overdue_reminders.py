@@ -87,3 +87,11 @@ def test_the_mail_says_how_late_how_much_and_where_to_pay(invoice):
     assert f"your invoice {invoice} was due on 10 Mar 2027" in text
     assert "9.99 EUR of it is still open (3 days overdue)" in text
     assert f"https://shop.example.com/billing/invoices/{invoice.pk}/" in text
+
+
+def test_an_invoice_long_overdue_is_no_longer_looked_at(invoice):
+    assert run_on("2027-03-24") == [1]  # 14 days: the last step (7) plus a week to catch up
+    assert run_on("2027-03-25") == [0]
+    EmailRecord.objects.all().delete()
+
+    assert run_on("2027-03-25") == [0]  # not tried again, though its record is gone

@@ -46,6 +46,11 @@ from provisioning.services import service_suspend, service_terminate, service_un
 logger = logging.getLogger(__name__)
 
 
+#: Reminders stop being tried this many days after the last step (runs missed for longer than
+#: that send no late reminder): an invoice long overdue is not looked at every day for ever.
+REMINDER_CATCH_UP_DAYS = 7
+
+
 def overdue_reminders_send(*, today: date | None = None) -> int:
     """Remind each unpaid invoice whose due date has passed of the latest reminder step it
     has reached; returns how many reminders went out now."""
@@ -53,8 +58,12 @@ def overdue_reminders_send(*, today: date | None = None) -> int:
     steps = settings.BILLING_OVERDUE_REMINDER_DAYS
     if not steps:
         return 0
+    catch_up = timedelta(days=steps[-1] + REMINDER_CATCH_UP_DAYS)
     overdue = Invoice.objects.filter(
-        kind=InvoiceKind.INVOICE, status=InvoiceStatus.UNPAID, due_at__date__lte=today
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.UNPAID,
+        due_at__date__lte=today,
+        due_at__date__gte=today - catch_up,
     ).select_related("customer__user")
     sent = 0
     for invoice in overdue:
