@@ -29,3 +29,13 @@ def redis_url_or_skip() -> str:
     except redis.RedisError as exc:
         service_unavailable(f"Redis at REDIS_URL is not reachable: {exc}")
     return url
+
+
+def postgresql_or_skip() -> None:
+    """Skip a PostgreSQL-only test elsewhere; fail it where PostgreSQL was asked for (CI)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if REQUIRE_SERVICES or os.environ.get("DATABASE_URL", "").startswith("postgres"):
+            pytest.fail("this test must run on PostgreSQL")
+        service_unavailable("DATABASE_URL does not point at PostgreSQL")

@@ -35,57 +35,27 @@ def invoice_url(invoice: Invoice) -> str:
 
 def invoice_issued_send(*, invoice: Invoice, again: bool = False) -> bool:
     """Email the customer their new invoice (once; ``again`` for an admin's resend)."""
-    address = invoice.customer.user.email
-    if not address:
-        logger.warning("Invoice %s: its customer has no email address; not sent", invoice.pk)
-        return False
-    return send(
-        kind=INVOICE_ISSUED,
-        to=address,
-        template=INVOICE_ISSUED,
-        context=_invoice_context(invoice),
-        obj=invoice,
-        once_key=None if again else f"{INVOICE_ISSUED}:invoice:{invoice.pk}",
-    )
+    once_key = None if again else f"{INVOICE_ISSUED}:invoice:{invoice.pk}"
+    return _send_about(invoice, INVOICE_ISSUED, once_key=once_key)
 
 
 def invoice_overdue_send(*, invoice: Invoice, days_overdue: int, step: int) -> bool:
     """Remind the customer of an unpaid invoice, once per reminder ``step`` (its days after the
     due date): the once-key is unique in the database, so a second run sends nothing."""
-    address = invoice.customer.user.email
-    if not address:
-        logger.warning("Invoice %s: its customer has no email address; not sent", invoice.pk)
-        return False
-    return send(
-        kind=INVOICE_OVERDUE,
-        to=address,
-        template=INVOICE_OVERDUE,
-        context={**_invoice_context(invoice), "days_overdue": days_overdue},
-        obj=invoice,
-        once_key=f"{INVOICE_OVERDUE}:invoice:{invoice.pk}:{step}",
-    )
+    once_key = f"{INVOICE_OVERDUE}:invoice:{invoice.pk}:{step}"
+    return _send_about(invoice, INVOICE_OVERDUE, once_key=once_key, days_overdue=days_overdue)
 
 
 def dunning_notice_send(*, kind: str, renewal: Renewal, **context: object) -> bool:
     """Tell the customer dunning suspended (``SERVICE_SUSPENDED``) or terminated
     (``SERVICE_TERMINATED``) the renewal's service; once per renewal and kind."""
-    invoice = renewal.invoice
-    address = invoice.customer.user.email
-    if not address:
-        logger.warning("Invoice %s: its customer has no email address; not sent", invoice.pk)
-        return False
-    return send(
-        kind=kind,
-        to=address,
-        template=kind,
-        context={
-            **_invoice_context(invoice),
-            "service_id": renewal.subscription.service_id,
-            "plan": renewal.subscription.ordered_on.description,
-            **context,
-        },
-        obj=invoice,
+    return _send_about(
+        renewal.invoice,
+        kind,
         once_key=f"{kind}:renewal:{renewal.pk}",
+        service_id=renewal.subscription.service_id,
+        plan=renewal.subscription.ordered_on.description,
+        **context,
     )
 
 
@@ -97,22 +67,30 @@ def payment_received_send_on_commit(*, payment: Payment) -> None:
 def _payment_received_send(payment_id: int) -> bool:
     payment = Payment.objects.select_related("invoice__customer__user").get(pk=payment_id)
     invoice = payment.invoice
+    return _send_about(
+        invoice,
+        PAYMENT_RECEIVED,
+        once_key=f"{PAYMENT_RECEIVED}:payment:{payment.pk}",
+        payment=payment,
+        credit=credit_balance(invoice.customer_id),
+        orders_services=invoice.lines.filter(product__isnull=False).exists(),
+    )
+
+
+def _send_about(invoice: Invoice, kind: str, *, once_key: str | None, **context: object) -> bool:
+    """The ``kind`` email about ``invoice`` to its customer, with the invoice's context; False
+    (logged) when the customer has no address or ``once_key`` was used before."""
     address = invoice.customer.user.email
     if not address:
-        logger.warning("Payment %s: its customer has no email address; not sent", payment.pk)
+        logger.warning("Invoice %s: its customer has no email address; no %s", invoice.pk, kind)
         return False
     return send(
-        kind=PAYMENT_RECEIVED,
+        kind=kind,
         to=address,
-        template=PAYMENT_RECEIVED,
-        context={
-            **_invoice_context(invoice),
-            "payment": payment,
-            "credit": credit_balance(invoice.customer_id),
-            "orders_services": invoice.lines.filter(product__isnull=False).exists(),
-        },
+        template=kind,
+        context={**_invoice_context(invoice), **context},
         obj=invoice,
-        once_key=f"{PAYMENT_RECEIVED}:payment:{payment.pk}",
+        once_key=once_key,
     )
 
 

@@ -4,7 +4,6 @@ panel → paid → unsuspended; never paid → terminated, its client deleted, i
 a payment that lands while the suspension is in flight still ends active; an admin's suspension
 is not undone by a payment."""
 
-import os
 import threading
 import time
 from datetime import date, datetime
@@ -37,7 +36,7 @@ from portal.notifications.models import EmailRecord
 from portal.notifications.payload import text_body
 from provisioning import services
 from provisioning.models import ServiceStatus
-from tests.services import REQUIRE_SERVICES, service_unavailable
+from tests.services import postgresql_or_skip
 from vpnpanel import PanelClient
 
 # Transactions commit as in production (the runner claims and leases in its own); sent_tasks
@@ -202,10 +201,7 @@ def test_a_payment_committed_while_the_run_suspends_ends_active_on_postgresql(
 ):
     """The run holds the invoice's lock while it asks for the suspension; the payment, made at
     that moment from another connection, waits for it, commits after it, and restores."""
-    if connection.vendor != "postgresql":
-        if REQUIRE_SERVICES or os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("this test must run on PostgreSQL")
-        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    postgresql_or_skip()
     service, invoice = vpn
     suspending, errors = threading.Event(), []
     real_suspend = dunning.service_suspend

@@ -2,7 +2,6 @@
 once on PostgreSQL (a connection each: the server allows 100 in all, CI's other workers included),
 some of the paying transactions rolled back after taking their number."""
 
-import os
 import threading
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ from django.db import connection, transaction
 
 from portal.billing.models import Gateway, Invoice, InvoiceStatus
 from portal.billing.services import LineSpec, invoice_create, payment_record
-from tests.services import REQUIRE_SERVICES, service_unavailable
+from tests.services import postgresql_or_skip
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +24,7 @@ class RolledBack(Exception):
 
 
 def test_concurrent_payments_get_gapless_unique_numbers(customer):
-    if connection.vendor != "postgresql":
-        if REQUIRE_SERVICES or os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("this test must run on PostgreSQL")
-        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    postgresql_or_skip()
     line = LineSpec(description="Account credit", unit_price=Decimal("1.00"), adds_credit=True)
     invoices = [
         invoice_create(customer=customer, lines=[line], actor=None) for _ in range(PAYMENTS)

@@ -1,19 +1,17 @@
 """Two daily renewal runs at once (a second beat, a retried task) on PostgreSQL: every period is
 invoiced once, and neither run fails."""
 
-import os
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from portal.billing.models import Renewal, Subscription
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.renewals import renewals_issue
 from provisioning.models import Service, ServiceStatus
+from tests.concurrency import at_once
 from tests.factories import CustomerFactory
-from tests.services import REQUIRE_SERVICES, service_unavailable
+from tests.services import postgresql_or_skip
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +20,7 @@ RUNS = 4
 
 
 def test_runs_at_once_issue_each_renewal_once(product):
-    if connection.vendor != "postgresql":
-        if REQUIRE_SERVICES or os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            pytest.fail("this test must run on PostgreSQL")
-        service_unavailable("DATABASE_URL does not point at PostgreSQL")
+    postgresql_or_skip()
     for index in range(SUBSCRIPTIONS):
         line = LineSpec(
             description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
@@ -38,22 +33,12 @@ def test_runs_at_once_issue_each_renewal_once(product):
         )  # fmt: skip
     Service.objects.update(status=ServiceStatus.ACTIVE)
     due = max(Subscription.objects.values_list("next_due_date", flat=True))
-    start, issued, errors = threading.Barrier(RUNS), [], []
 
-    def run() -> None:
-        try:
-            start.wait(timeout=30)
-            issued.extend(renewal.pk for renewal in renewals_issue(today=due))
-        except Exception as exc:  # every failure is the finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+    def run() -> list[int]:
+        return [renewal.pk for renewal in renewals_issue(today=due)]
 
-    threads = [threading.Thread(target=run) for _ in range(RUNS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    runs, errors = at_once([run] * RUNS)
+    issued = [pk for run_issued in runs for pk in run_issued]
 
     assert errors == []
     assert sorted(issued) == sorted(Renewal.objects.values_list("pk", flat=True))
