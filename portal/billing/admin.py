@@ -65,8 +65,39 @@ def money_shown(field: str, label: str = "") -> Callable[[Any], str]:
     return shown
 
 
+def confirm_page(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    obj: Any,
+    *,
+    title: str,
+    question: str,
+    details: list[str],
+    form: forms.Form,
+    submit: str,
+    cancel_url: str,
+) -> TemplateResponse:
+    """The admin's confirmation page for a button: what it will do, its form, a cancel link;
+    its POST comes back to the view that rendered it."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.opts,
+        "object": obj,
+        "question": question,
+        "details": details,
+        "form": form,
+        "submit_label": submit,
+        "cancel_url": cancel_url,
+        "media": model_admin.media + form.media,
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """A record nobody edits from the admin (it changes only through billing's services)."""
+    """A record nobody edits from the admin (it changes only through the services: billing's,
+    the store's)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -347,22 +378,14 @@ class InvoiceAdmin(ReadOnlyAdmin):
     def _confirm(
         self, request: HttpRequest, invoice: Invoice, question: str, form: forms.Form, submit: str
     ) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": question,
-            "opts": self.opts,
-            "object": invoice,
-            "question": question,
-            "details": [
+        return confirm_page(
+            self, request, invoice, title=question, question=question,
+            details=[
                 f"Total {format_money(invoice.total)}, paid {format_money(invoice.amount_paid)}."
             ],
-            "form": form,
-            "submit_label": submit,
-            "cancel_url": reverse("admin:billing_invoice_change", args=[invoice.pk]),
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
+            form=form, submit=submit,
+            cancel_url=reverse("admin:billing_invoice_change", args=[invoice.pk]),
+        )  # fmt: skip
 
 
 def _line_spec(line: dict[str, Any]) -> LineSpec:
@@ -465,25 +488,17 @@ class PaymentAdmin(ReadOnlyAdmin):
                 )
                 self._refund_message(request, refund)
             return redirect(back)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Refund this payment",
-            "opts": self.opts,
-            "object": payment,
-            "question": "Give money of this payment back?",
-            "details": [
+        return confirm_page(
+            self, request, payment, title="Refund this payment",
+            question="Give money of this payment back?",
+            details=[
                 f"Paid {format_money(payment.amount)} by {payment.get_gateway_display()}; "
                 f"{format_money(left)} can still be refunded.",
                 "To credit: added to the customer's credit balance. Through Stripe: back to the "
                 "card. The invoice stays paid; correct it with a credit note.",
             ],
-            "form": form,
-            "submit_label": "Refund",
-            "cancel_url": back,
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
+            form=form, submit="Refund", cancel_url=back,
+        )  # fmt: skip
 
     def _refund_message(self, request: HttpRequest, refund: PaymentRefund) -> None:
         if refund.status == RefundStatus.REQUESTED:
@@ -587,23 +602,16 @@ class SubscriptionAdmin(ReadOnlyAdmin):
             self.log_change(request, subscription, done)
             self.message_user(request, done, messages.SUCCESS)
             return redirect(reverse("admin:billing_subscription_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Exempt from automatic suspension",
-            "opts": self.opts,
-            "object": subscription,
-            "question": f"Exempt {subscription} from automatic suspension?",
-            "details": [
+        return confirm_page(
+            self, request, subscription, title="Exempt from automatic suspension",
+            question=f"Exempt {subscription} from automatic suspension?",
+            details=[
                 "Until the date, dunning neither suspends nor terminates the service; reminders "
                 "still go out. An empty date lifts the exemption."
             ],
-            "form": form,
-            "submit_label": "Save",
-            "cancel_url": reverse("admin:billing_subscription_changelist"),
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/provisioning/confirm_action.html", context)
+            form=form, submit="Save",
+            cancel_url=reverse("admin:billing_subscription_changelist"),
+        )  # fmt: skip
 
 
 @admin.register(Renewal)

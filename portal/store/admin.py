@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from portal.billing.admin import ReadOnlyAdmin
 from portal.store.models import Coupon, Order, OrderItem, Plan, PlanPrice
 from portal.store.selectors import coupons_with_uses
 
@@ -63,18 +64,9 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "customer", "invoice", "coupon", "created_at")
     list_select_related = ("customer__user", "invoice", "coupon")
     search_fields = ("customer__user__email", "invoice__number")
     inlines = (OrderItemInline,)
     readonly_fields = ("customer", "checkout_token", "invoice", "coupon", "created_at")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
