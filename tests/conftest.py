@@ -88,6 +88,13 @@ def other_customer(db) -> Customer:
 
 
 @pytest.fixture
+def signed_in(client, customer: Customer):
+    """The test client, signed in as the cast's customer."""
+    client.force_login(customer.user)
+    return client
+
+
+@pytest.fixture
 def staff(db) -> AbstractUser:
     """A staff superuser, signing in with ``tests.factories.TEST_PASSWORD``."""
     return StaffFactory()

@@ -9,28 +9,10 @@ from django.test import override_settings
 
 from portal.billing.gateways import gateways
 from portal.billing.models import CreditEntry, Gateway, InvoiceStatus
-from portal.billing.services import LineSpec, credit_balance, invoice_create, payment_record
+from portal.billing.services import credit_balance, payment_record
 from tests.portal.test_settings import PRODUCTION_ENV, _run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-@pytest.fixture
-def invoice(customer, product):
-    line = LineSpec(
-        description="VPN 100 (monthly)",
-        unit_price=Decimal("9.99"),
-        product=product,
-        cycle="monthly",
-        recurring_price=Decimal("9.99"),
-    )
-    return invoice_create(customer=customer, lines=[line], actor=None)
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer.user)
-    return client
 
 
 def test_my_invoices_is_in_the_header_of_the_customers_pages(signed_in, invoice):

@@ -12,12 +12,6 @@ from tests.queries import page_queries
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
 
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer.user)
-    return client
-
-
 def invoice(customer, lines: int = 1):
     specs = [LineSpec(description=f"Line {n}", unit_price=Decimal("1.00")) for n in range(lines)]
     return invoice_create(customer=customer, lines=specs, actor=None)

@@ -10,7 +10,7 @@ import pytest
 from portal.accounts.services import customer_billing_details_update
 from portal.billing.gateways import gateways, stripe_api
 from portal.billing.models import Gateway, InvoiceStatus, StripeCheckout, TaxRate
-from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services import payment_record
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.stripe_checkout import stripe_checkout_open
 from tests.billing import stripe_fake
@@ -21,24 +21,6 @@ fake_stripe = stripe_fake.fake_stripe
 stripe_keys = stripe_fake.stripe_keys
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-@pytest.fixture
-def invoice(customer, product):
-    line = LineSpec(
-        description="VPN 100 (monthly)",
-        unit_price=Decimal("9.99"),
-        product=product,
-        cycle="monthly",
-        recurring_price=Decimal("9.99"),
-    )
-    return invoice_create(customer=customer, lines=[line], actor=None)
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer.user)
-    return client
 
 
 def pay_by_card(client, invoice):

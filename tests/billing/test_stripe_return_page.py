@@ -36,12 +36,6 @@ def invoice(customer, product):
     return new_invoice(customer, product)
 
 
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer.user)
-    return client
-
-
 def open_checkout(client, invoice) -> StripeCheckout:
     client.post(f"/billing/invoices/{invoice.pk}/pay/stripe/")
     return StripeCheckout.objects.get(invoice=invoice)

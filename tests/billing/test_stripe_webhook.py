@@ -19,7 +19,6 @@ from portal.billing.models import (
     StripeCheckout,
     StripeEvent,
 )
-from portal.billing.services import LineSpec, invoice_create
 from provisioning.models import Service
 from tests.billing import stripe_fake
 from tests.billing.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, event, post_event, sign
@@ -29,18 +28,6 @@ fake_stripe = stripe_fake.fake_stripe
 stripe_keys = stripe_fake.stripe_keys
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-@pytest.fixture
-def invoice(customer, product):
-    line = LineSpec(
-        description="VPN 100 (monthly)",
-        unit_price=Decimal("9.99"),
-        product=product,
-        cycle="monthly",
-        recurring_price=Decimal("9.99"),
-    )
-    return invoice_create(customer=customer, lines=[line], actor=None)
 
 
 @pytest.fixture

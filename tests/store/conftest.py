@@ -17,9 +17,3 @@ def shop_plan(simulator, server_for, product_for):
     PlanPriceFactory(plan=plan, cycle="monthly", price=Decimal("9.99"), setup_fee=Decimal("5.00"))
     PlanPriceFactory(plan=plan, cycle="annual", price=Decimal("99.00"))
     return plan
-
-
-@pytest.fixture
-def signed_in(client, customer):
-    client.force_login(customer.user)
-    return client
