@@ -98,15 +98,16 @@ def payment_record(
     return payment
 
 
-def buyer_fix(invoice: Invoice, *, refresh: bool = False) -> None:
+def buyer_fix(invoice: Invoice, *, refresh: bool = False) -> bool:
     """Copy the buyer onto the (locked) invoice as payment starts: its first payment, or a card
     checkout opened for its amount (``refresh``: copied again for a new one). While a payment
     is under way a change of the customer's tax details does not re-tax it
     (``invoices_retax_unpaid``), so the amount being paid stays the amount due and the invoice
-    names the buyer it was taxed for."""
+    names the buyer it was taxed for. Returns whether it copied (the caller saves)."""
     if refresh or not invoice.buyer:
         invoice.buyer = buyer_details(invoice.customer)
-        Invoice.objects.filter(pk=invoice.pk).update(buyer=invoice.buyer)
+        return True
+    return False
 
 
 def _create(

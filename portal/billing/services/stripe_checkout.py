@@ -90,7 +90,8 @@ def _find_or_add_attempt(invoice: Invoice) -> StripeCheckout:
             return existing
         # Nothing paid yet: no other checkout is live (it would have the same amount), so the
         # buyer is copied afresh for the one being paid now.
-        buyer_fix(locked, refresh=not locked.amount_paid)
+        if buyer_fix(locked, refresh=not locked.amount_paid):
+            locked.save(update_fields=["buyer"])
         return StripeCheckout.objects.create(
             invoice=locked,
             amount=amount,
