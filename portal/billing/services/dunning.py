@@ -40,7 +40,7 @@ from portal.billing.models import Invoice, InvoiceKind, InvoiceStatus, Renewal, 
 from portal.billing.services.invoices import BillingRefused, invoice_cancel
 from portal.core import clock
 from provisioning.exceptions import ProvisioningError
-from provisioning.models import ServiceStatus
+from provisioning.models import ServiceAction, ServiceStatus
 from provisioning.services import service_suspend, service_terminate, service_unsuspend
 
 logger = logging.getLogger(__name__)
@@ -227,7 +227,10 @@ def paid_service_restore(*, subscription_id: int) -> str:
         if renewal is None or renewal.invoice.status != InvoiceStatus.PAID:
             return "nothing"
         service = subscription.service
-        ending = service.status == ServiceStatus.TERMINATED or service.pending_action == "terminate"
+        ending = (
+            service.status == ServiceStatus.TERMINATED
+            or service.pending_action == ServiceAction.TERMINATE
+        )
         if not ending and service.action_in_flight:
             return "wait"
         if not ending:
