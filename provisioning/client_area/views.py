@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.http import no_store
 from provisioning.client_area import panel_reads, presentation
-from provisioning.client_area.extensions import next_due_dates
+from provisioning.client_area.extensions import next_due_dates, service_cards
 from provisioning.client_area.messages import customer_message
 from provisioning.client_area.responses import error_status, rate_limited, text_for_error
 from provisioning.exceptions import NotOnPanel, PanelReadFailed, ProtocolDisabled
@@ -80,6 +80,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else panel_reads.service_page_data(service),
         # Shown once: the link was minted by the POST that redirected here.
         one_time_link=request.session.pop(OTL_SESSION_KEY.format(pk=pk), None),
+        cards=service_cards(request, service, "information"),
     )
     return no_store(render(request, "client_area/service_detail.html", context))
 
@@ -152,4 +153,5 @@ def service_traffic(request: HttpRequest, pk: int) -> HttpResponse:
         month=request.GET.get("month"),
         today=timezone.localdate(),
     )
+    context["cards"] = service_cards(request, service, "traffic")
     return render(request, "client_area/service_traffic.html", context)
