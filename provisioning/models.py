@@ -407,6 +407,10 @@ class ModuleLogEntry(models.Model):
         return f"{self.method} {self.path} → {self.http_status or self.outcome}"
 
 
+# A gigabyte is 10**9 bytes (decimal GB), as panels and WHMCS usage billing report it; never 2**30.
+BYTES_PER_GB = 10**9
+
+
 class UsageSnapshot(models.Model):
     """A service's traffic in one calendar month as last pulled from its panel (bytes)."""
 
@@ -425,6 +429,24 @@ class UsageSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.year}-{self.month:02d}"
+
+
+class UsageAlert(models.Model):
+    """The customer's "email me when this month's traffic passes N GB" on one service.
+
+    ``alerted_for`` names the last (month, threshold) it was sent for, so it goes out once per
+    threshold per month; setting another threshold arms it again for this month.
+    """
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="usage_alert")
+    threshold_gb = models.PositiveIntegerField(
+        help_text="Download and upload together, in GB (10^9 bytes)."
+    )
+    alerted_for = models.CharField(max_length=40, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Service #{self.service_id}: {self.threshold_gb} GB a month"
 
 
 class FindingKind(models.TextChoices):

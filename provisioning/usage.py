@@ -26,14 +26,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from provisioning.exceptions import NotOnPanel
-from provisioning.models import ON_PANEL_STATUSES, Server, Service, UsageSnapshot
+from provisioning.models import BYTES_PER_GB, ON_PANEL_STATUSES, Server, Service, UsageSnapshot
 from provisioning.panels import module_log_recorder, panel_for
+from provisioning.usage_alerts import usage_alerts_check
 from vpnpanel import CallRecord, PanelError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
-# A gigabyte is 10**9 bytes (decimal GB), as panels and WHMCS usage billing report it; never 2**30.
-BYTES_PER_GB = 10**9
 GB_QUANTUM = Decimal("0.001")
 
 
@@ -198,6 +197,7 @@ def _store(service: Service, year: int, month: int, fetched: _Fetched) -> UsageS
             "pulled_at": timezone.now(),
         },
     )
+    usage_alerts_check([snapshot])
     return snapshot
 
 
