@@ -7,7 +7,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from portal.notifications.receivers import on_service_activated
-        from provisioning.signals import service_activated
+        from portal.notifications.receivers import on_service_activated, on_usage_threshold_crossed
+        from provisioning.signals import service_activated, usage_threshold_crossed
 
         service_activated.connect(on_service_activated, dispatch_uid="notifications.welcome_email")
+        usage_threshold_crossed.connect(
+            on_usage_threshold_crossed, dispatch_uid="notifications.usage_alert"
+        )

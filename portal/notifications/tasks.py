@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from portal.notifications import services, welcome
+from portal.notifications import services, usage_alert, welcome
 from portal.notifications.exceptions import DeliveryRetry
 
 
@@ -31,3 +31,10 @@ def sweep_queued_emails() -> int:
 @shared_task(name="notifications.send_welcome_email", acks_late=True, ignore_result=True)
 def send_welcome_email(service_id: int) -> None:
     welcome.welcome_email_send(service_id=service_id)
+
+
+@shared_task(name="notifications.send_usage_alert", acks_late=True, ignore_result=True)
+def send_usage_alert(service_id: int, year: int, month: int, threshold_gb: int) -> None:
+    usage_alert.usage_alert_email_send(
+        service_id=service_id, year=year, month=month, threshold_gb=threshold_gb
+    )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.service_detail, name="service_detail"),
     path("<int:pk>/status.json", views.service_status, name="service_status"),
     path("<int:pk>/traffic/", views.service_traffic, name="service_traffic"),
+    path("<int:pk>/usage-alert/", views.service_usage_alert, name="service_usage_alert"),
     path(
         "<int:pk>/config/<slug:protocol>.<slug:ext>",
         views.service_config,

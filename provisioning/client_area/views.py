@@ -6,6 +6,7 @@ is a 404 like a service that does not exist. Panel reads go through :mod:`.panel
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from provisioning.client_area.responses import error_status, rate_limited, text_
 from provisioning.exceptions import NotOnPanel, PanelReadFailed, ProtocolDisabled
 from provisioning.models import Service
 from provisioning.selectors import customer_service, customer_services
+from provisioning.usage_alerts import MAX_THRESHOLD_GB, usage_alert_set
 
 # Config downloads call the panel: a few per minute is plenty for a person, not for a script.
 CONFIG_RATE_LIMIT = 20
@@ -154,4 +156,31 @@ def service_traffic(request: HttpRequest, pk: int) -> HttpResponse:
         today=timezone.localdate(),
     )
     context["cards"] = service_cards(request, service, "traffic")
+    context["metered"] = service.product.typed_settings.metered
+    context["usage_alert"] = getattr(service, "usage_alert", None) if context["metered"] else None
+    context["max_threshold_gb"] = MAX_THRESHOLD_GB
     return render(request, "client_area/service_traffic.html", context)
+
+
+@require_POST
+@login_required
+def service_usage_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set or remove the service's monthly traffic alert (POST, CSRF-checked)."""
+    service = _own_service(request, pk)
+    traffic_page = reverse("client_area:service_traffic", args=[pk]) + "#usage-alert"
+    if not service.product.typed_settings.metered:
+        messages.error(request, "This plan's traffic is not counted, so it cannot alert you.")
+        return redirect(traffic_page)
+    if "remove" in request.POST:
+        usage_alert_set(service=service, threshold_gb=None)
+        messages.success(request, "The traffic alert is off.")
+        return redirect(traffic_page)
+    raw = request.POST.get("threshold_gb", "").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_THRESHOLD_GB:
+        messages.error(request, f"Enter a whole number of GB from 1 to {MAX_THRESHOLD_GB}.")
+        return redirect(traffic_page)
+    usage_alert_set(service=service, threshold_gb=int(raw))
+    messages.success(
+        request, f"We will email you once a month when this service passes {int(raw)} GB."
+    )
+    return redirect(traffic_page)

@@ -9,7 +9,7 @@ from django.urls import URLPattern, reverse
 from provisioning.client_area import urls as client_area_urls
 
 EXTRA_KWARGS = {"service_config": {"protocol": "wireguard", "ext": "conf"}}
-POST_ONLY = {"service_otl"}
+POST_ONLY = {"service_otl", "service_usage_alert"}
 
 
 def _service_urls() -> list[str]:
