@@ -10,6 +10,7 @@ transaction holds the invoice-number counter, and nothing that can wait runs und
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -95,9 +96,12 @@ def _send_about(invoice: Invoice, kind: str, *, once_key: str | None, **context:
 
 
 def _invoice_context(invoice: Invoice) -> dict[str, object]:
+    renewal = Renewal.objects.filter(invoice=invoice).select_related("subscription").first()
     return {
         "customer_name": invoice.customer.display_name,
         "invoice": invoice,
+        "renewal": renewal,
+        "renewal_last_day": renewal.period_end - timedelta(days=1) if renewal else None,
         "lines": list(invoice.lines.all()),
         "invoice_url": invoice_url(invoice),
     }

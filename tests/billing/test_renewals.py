@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core import mail
 from django.utils import timezone
 
 from portal.billing.models import CreditEntry, InvoiceStatus, Renewal, Subscription
@@ -168,3 +169,21 @@ def test_a_cancelled_renewal_is_invoiced_again_and_a_late_one_gives_the_usual_ti
     )
     assert second.invoice.due_at == datetime(2027, 4, 28, tzinfo=timezone.get_current_timezone())
     assert subscription.renewals.filter(superseded=False).count() == 1
+
+
+def test_the_renewal_email_says_which_service_renews_when_and_for_which_period(
+    customer, product, settings
+):
+    settings.BILLING_RENEWAL_DAYS_BEFORE = 7
+    with at("2027-01-31"):
+        subscription = order_paid(customer, product)
+    mail.outbox.clear()
+    with at("2027-02-21"):
+        [renewal] = renewals_issue()
+
+    [message] = [m for m in mail.outbox if "renews" in m.subject]
+    assert message.subject == (
+        f"Your VPN service #{subscription.service_id} renews on 28 Feb 2027: "
+        f"invoice {renewal.invoice}: 9.99 EUR due 28 Feb 2027"
+    )
+    assert "next period, 28 Feb 2027 to 30 Mar 2027: pay it by then" in message.body

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portal.billing import events
 from portal.billing.cycles import add_cycle
+from portal.billing.emails import invoice_issued_send
 from portal.billing.models import Renewal, Subscription
 from portal.billing.services.credit import credit_apply
 from portal.billing.services.invoices import LineSpec, invoice_create
@@ -79,7 +80,6 @@ def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal
             ],
             actor=None,
             source_key=f"renewal:{subscription.pk}:{start.isoformat()}:{reissue}",
-            notify=True,
             due_at=_start_of(
                 max(start, today + timedelta(days=settings.BILLING_RENEWAL_DAYS_BEFORE))
             ),
@@ -91,6 +91,7 @@ def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal
             customer_id=subscription.customer_id, invoice=invoice, action="renewal_issued",
             service=subscription.service_id, period_start=start, period_end=end,
         )  # fmt: skip
+        invoice_issued_send(invoice=invoice)  # after the renewal row: the email names the period
     credit_apply(invoice=invoice, actor=None)
     return renewal
 
