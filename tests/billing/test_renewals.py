@@ -187,3 +187,20 @@ def test_the_renewal_email_says_which_service_renews_when_and_for_which_period(
         f"invoice {renewal.invoice}: 9.99 EUR due 28 Feb 2027"
     )
     assert "next period, 28 Feb 2027 to 30 Mar 2027: pay it by then" in message.body
+
+
+def test_days_are_the_providers_calendar_days_in_its_time_zone(customer, product, settings):
+    """In Auckland (UTC+13 in February) 20 Feb 12:00 UTC is already 21 Feb: the renewal due on
+    28 Feb is issued then, due at Auckland's midnight of 28 Feb."""
+    settings.TIME_ZONE = "Pacific/Auckland"
+    settings.BILLING_RENEWAL_DAYS_BEFORE = 7
+    with time_machine.travel(datetime.fromisoformat("2027-01-30T12:00:00+00:00"), tick=False):
+        subscription = order_paid(customer, product)  # 31 Jan in Auckland
+    assert (subscription.anchor_day, subscription.next_due_date) == (31, date(2027, 2, 28))
+
+    with time_machine.travel(datetime.fromisoformat("2027-02-20T10:00:00+00:00"), tick=False):
+        assert renewals_issue() == []  # 20 Feb 23:00 in Auckland: eight days before
+    with time_machine.travel(datetime.fromisoformat("2027-02-20T12:00:00+00:00"), tick=False):
+        [renewal] = renewals_issue()  # 21 Feb 01:00 in Auckland
+
+    assert renewal.invoice.due_at == datetime.fromisoformat("2027-02-27T11:00:00+00:00")
