@@ -59,9 +59,15 @@ class UsagePullSummary:
 
 
 def service_usage_refresh(
-    *, service_id: int, today: date | None = None, retry: RetryPolicy | None = None
+    *,
+    service_id: int,
+    today: date | None = None,
+    retry: RetryPolicy | None = None,
+    year: int | None = None,
+    month: int | None = None,
 ) -> UsageSnapshot:
-    """Pull this month's traffic of one service now and store it (the admin's "Refresh now").
+    """Pull this month's traffic of one service now and store it (the admin's "Refresh now");
+    with ``year`` and ``month``, that month's instead (billing reads a finished month so).
 
     ``retry`` overrides the settings' policy: the admin page, where someone waits, passes a
     single attempt. Raises :class:`NotOnPanel` when the service has no client, and the panel's
@@ -70,7 +76,8 @@ def service_usage_refresh(
     service = Service.objects.select_related("server").get(pk=service_id)
     if service.server is None or not service.remote_name:
         raise NotOnPanel("This service has no client on a panel.")
-    year, month = current_month(today)
+    if year is None or month is None:
+        year, month = current_month(today)
     fetched = _fetch(service.server, service.remote_name, year, month, retry=retry)
     _log_calls(service, fetched.calls, uuid.uuid4())
     if fetched.error is not None:
