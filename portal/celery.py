@@ -62,6 +62,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=7),
         "options": {"expires": 6 * 60 * 60},
     },
+    "billing-usage-charges": {
+        "task": "billing.issue_usage_charges",
+        "schedule": crontab(hour=2, minute=37),
+        "options": {"expires": 6 * 60 * 60},
+    },
     "billing-dunning": {
         "task": "billing.run_dunning",
         "schedule": crontab(hour=9, minute=3),

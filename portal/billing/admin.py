@@ -37,6 +37,8 @@ from portal.billing.models import (
     StripeEvent,
     Subscription,
     TaxRate,
+    UsageCharge,
+    UsagePricing,
 )
 from portal.billing.money import MoneyFormField, format_money, smallest_amount
 from portal.billing.services import (
@@ -619,6 +621,29 @@ class RenewalAdmin(ReadOnlyAdmin):
     list_display = ("subscription", "period_start", "period_end", "invoice", "created_at")
     list_select_related = ("subscription", "invoice")
     date_hierarchy = "period_start"
+
+
+@admin.register(UsagePricing)
+class UsagePricingAdmin(admin.ModelAdmin):
+    """What a metered product's traffic costs, billed after each calendar month
+    (docs/billing.md, Usage billing)."""
+
+    list_display = (
+        "product", money_shown("price_per_gb_download"), "included_gb_download",
+        money_shown("price_per_gb_upload"), "included_gb_upload", "starts_on",
+    )  # fmt: skip
+    list_select_related = ("product",)
+    search_fields = ("product__name",)
+
+
+@admin.register(UsageCharge)
+class UsageChargeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "subscription", "year", "month", money_shown("amount"), "from_snapshot", "read_at",
+        "invoice",
+    )  # fmt: skip
+    list_filter = ("from_snapshot", "year")
+    list_select_related = ("subscription", "invoice")
 
 
 @admin.register(BillingEvent)

@@ -12,7 +12,9 @@ class BillingConfig(AppConfig):
         from portal.accounts.models import Customer
         from portal.billing.receivers import customer_saved
         from portal.billing.selectors import next_due_dates
-        from provisioning.client_area.extensions import register_next_due
+        from portal.billing.usage_card import usage_cards
+        from provisioning.client_area.extensions import register_next_due, register_service_cards
 
         register_next_due(next_due_dates)
+        register_service_cards(usage_cards)
         post_save.connect(customer_saved, sender=Customer, dispatch_uid="billing.customer_saved")

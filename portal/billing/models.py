@@ -8,14 +8,18 @@ deleted: corrections are credit notes. Every change writes a ``BillingEvent`` in
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from portal.billing.cycles import BillingCycle
 from portal.billing.money import ZERO, MoneyField, format_money
+from portal.core import clock
 
 
 class TaxRate(models.Model):
@@ -417,3 +421,100 @@ class PaymentRefund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund of {format_money(self.amount)} ({self.get_status_display()})"
+
+
+def _first_of_this_month() -> date:
+    return clock.today().replace(day=1)
+
+
+class UsagePricing(models.Model):
+    """What a metered product's traffic costs: per GB (10^9 bytes) downloaded and uploaded
+    beyond what each UTC calendar month includes. Billed after each month ends, on its own
+    invoice (``services/usage.py``); only the directions the product meters are billed."""
+
+    product = models.OneToOneField(
+        "provisioning.Product", on_delete=models.PROTECT, related_name="usage_pricing"
+    )
+    price_per_gb_download = MoneyField(
+        "price per GB downloaded", default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    price_per_gb_upload = MoneyField(
+        "price per GB uploaded", default=ZERO, validators=[MinValueValidator(ZERO)]
+    )
+    included_gb_download = models.DecimalField(
+        "GB downloaded included a month",
+        max_digits=12,
+        decimal_places=3,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    included_gb_upload = models.DecimalField(
+        "GB uploaded included a month",
+        max_digits=12,
+        decimal_places=3,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+    )
+    starts_on = models.DateField(
+        default=_first_of_this_month,
+        help_text="Traffic is billed from this date's calendar month on; earlier months never.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "usage pricing"
+        verbose_name_plural = "usage pricing"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price_per_gb_download__gte=0)
+                & models.Q(price_per_gb_upload__gte=0)
+                & models.Q(included_gb_download__gte=0)
+                & models.Q(included_gb_upload__gte=0),
+                name="usage_pricing_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Usage pricing of {self.product}"
+
+    def clean(self) -> None:
+        if self.product_id is not None and not self.product.typed_settings.metered:
+            raise ValidationError(
+                {"product": "This product's traffic is not counted: turn on its download or "
+                 "upload metric first."}
+            )  # fmt: skip
+
+
+class UsageCharge(models.Model):
+    """One UTC calendar month of a subscription's traffic, billed once: the database refuses a
+    second row for the same (subscription, year, month). ``invoice`` is empty when nothing was
+    billable; ``from_snapshot`` says the panel could not be read and the last stored reading
+    (taken at ``read_at``) was billed."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="usage_charges"
+    )
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    download_bytes = models.BigIntegerField()
+    upload_bytes = models.BigIntegerField()
+    read_at = models.DateTimeField(help_text="When the figures billed were read from the panel.")
+    from_snapshot = models.BooleanField(
+        default=False, help_text="The panel could not be reached: the last reading was billed."
+    )
+    amount = MoneyField(help_text="Before tax.")
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="usage_charge"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-year", "-month", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subscription", "year", "month"), name="one_usage_charge_per_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Service #{self.subscription.service_id} traffic {self.year}-{self.month:02d}"

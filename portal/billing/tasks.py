@@ -16,6 +16,7 @@ from portal.billing.services.dunning import (
     unpaid_orders_cancel,
 )
 from portal.billing.services.renewals import renewals_issue
+from portal.billing.services.usage import usage_charges_issue
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,15 @@ def issue_renewals() -> int:
     issued = renewals_issue()
     logger.info("Issued %d renewal invoice(s)", len(issued))
     return len(issued)
+
+
+@shared_task(name="billing.issue_usage_charges", ignore_result=True)
+def issue_usage_charges() -> int:
+    """Daily: each metered service's traffic of the months that have ended and were not billed
+    (safe to run twice)."""
+    made = usage_charges_issue()
+    logger.info("Billed %d month(s) of traffic", len(made))
+    return len(made)
 
 
 @shared_task(name="billing.run_dunning", ignore_result=True)

@@ -39,6 +39,8 @@ from portal.billing.models import (
     StripeEvent,
     Subscription,
     TaxRate,
+    UsageCharge,
+    UsagePricing,
 )
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.core.models import Branding
@@ -254,6 +256,16 @@ def rows(customer) -> dict[type, object]:
         ),
         BillingEvent: BillingEvent.objects.filter(invoice=paid).first(),
         TaxRate: TaxRate.objects.create(country="DE", rate=Decimal("19.00")),
+        UsagePricing: UsagePricing.objects.create(product=service.product),
+        UsageCharge: UsageCharge.objects.create(
+            subscription=Subscription.objects.get(),
+            year=2027,
+            month=1,
+            download_bytes=0,
+            upload_bytes=0,
+            read_at=paid.issued_at,
+            amount=Decimal(0),
+        ),
         EmailRecord: EmailRecordFactory(),
     }
 
