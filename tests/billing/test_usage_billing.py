@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from portal.billing.models import (
     CreditEntry,
+    Invoice,
     InvoiceStatus,
     Subscription,
     UsageCharge,
@@ -31,6 +32,9 @@ from portal.billing.tasks import issue_usage_charges
 from provisioning import services
 from provisioning.models import ServiceStatus, UsageSnapshot
 from provisioning.usage import service_usage_refresh
+from tests.concurrency import at_once
+from tests.factories import CustomerFactory
+from tests.services import postgresql_or_skip
 from vpnpanel import PanelClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sent_tasks")]
@@ -75,10 +79,10 @@ def metered(customer, simulator, server_for, product_for):
     backdated to before then (a whole month of traffic); 0.50 EUR per GB downloaded beyond
     10 GB, 0.20 EUR per GB uploaded. ``metered(history=False)``: a client with no traffic."""
 
-    def make(*, history: bool = True):
+    def make(*, history: bool = True, buyer=None, name: str = "VPN Metered"):
+        buyer = buyer or customer
         product = product_for(
-            (server_for(simulator), "office"), name="VPN Metered",
-            metric_download=True, metric_upload=True,
+            (server_for(simulator), "office"), name=name, metric_download=True, metric_upload=True,
         )  # fmt: skip
         UsagePricing.objects.create(
             product=product, price_per_gb_download=Decimal("0.50"),
@@ -91,12 +95,12 @@ def metered(customer, simulator, server_for, product_for):
                 description="VPN Metered (monthly)", unit_price=Decimal("5.00"), product=product,
                 cycle="monthly",
             )  # fmt: skip
-            order = invoice_create(customer=customer, lines=[line], actor=None)
+            order = invoice_create(customer=buyer, lines=[line], actor=None)
             payment_record(
-                invoice=order, amount=order.total, gateway="bank_transfer", reference="order",
-                actor=None,
+                invoice=order, amount=order.total, gateway="bank_transfer",
+                reference=f"order-{order.pk}", actor=None,
             )  # fmt: skip
-            subscription = Subscription.objects.get(customer=customer)
+            subscription = Subscription.objects.get(customer=buyer)
             services.service_run_pending_action(service_id=subscription.service_id)
         service = subscription.service
         service.refresh_from_db()
@@ -223,6 +227,22 @@ def test_the_daily_run_twice_bills_the_month_once_and_credit_pays_it(metered, cu
     [charge] = UsageCharge.objects.all()
     assert charge.invoice.amount_paid == Decimal("1.00")
     assert customer.invoices.filter(source_key__startswith="usage:").count() == 1
+
+
+@pytest.mark.services
+def test_runs_at_once_bill_each_month_once(metered):
+    postgresql_or_skip()
+    subscriptions = [
+        metered(buyer=CustomerFactory(), name=f"VPN Metered {index}") for index in range(6)
+    ]
+
+    runs, errors = at_once([lambda: [c.pk for c in usage_charges_issue()]] * 4)
+
+    assert errors == []
+    made = sorted(pk for run in runs for pk in run)
+    assert made == sorted(UsageCharge.objects.values_list("pk", flat=True))
+    assert UsageCharge.objects.count() == len(subscriptions)
+    assert Invoice.objects.filter(source_key__startswith="usage:").count() == len(subscriptions)
 
 
 def test_no_traffic_or_all_of_it_included_is_no_invoice_but_the_month_is_done(metered):
