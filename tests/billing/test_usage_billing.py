@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.billing.models import (
+    BillingEvent,
     CreditEntry,
     Invoice,
     InvoiceStatus,
@@ -29,6 +30,7 @@ from portal.billing.models import (
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.usage import usage_charge_issue, usage_charges_issue
 from portal.billing.tasks import issue_usage_charges
+from portal.notifications.models import EmailRecord
 from provisioning import services
 from provisioning.models import ServiceStatus, UsageSnapshot
 from provisioning.usage import service_usage_refresh
@@ -77,7 +79,7 @@ def month_title(year: int, month: int) -> str:
 def metered(customer, simulator, server_for, product_for):
     """A metered monthly service ordered on the 1st of last month, its client on the simulator
     backdated to before then (a whole month of traffic); 0.50 EUR per GB downloaded beyond
-    10 GB, 0.20 EUR per GB uploaded. ``metered(history=False)``: a client with no traffic."""
+    1 GB, 0.20 EUR per GB uploaded. ``metered(history=False)``: a client with no traffic."""
 
     def make(*, history: bool = True, buyer=None, name: str = "VPN Metered"):
         buyer = buyer or customer
@@ -86,7 +88,7 @@ def metered(customer, simulator, server_for, product_for):
         )  # fmt: skip
         UsagePricing.objects.create(
             product=product, price_per_gb_download=Decimal("0.50"),
-            included_gb_download=Decimal("10"), price_per_gb_upload=Decimal("0.20"),
+            included_gb_download=Decimal("1"), price_per_gb_upload=Decimal("0.20"),
             starts_on=date(2020, 1, 1),
         )  # fmt: skip
         year, month = last_month()
@@ -123,25 +125,26 @@ def panel_totals(simulator, name: str, year: int, month: int) -> tuple[int, int]
 
 
 def test_a_month_of_traffic_is_invoiced_with_the_gb_used_included_billable_and_amounts(
-    metered, simulator
+    metered, simulator, settings
 ):
+    settings.EMAIL_BACKEND = "portal.notifications.backends.QueuedEmailBackend"
     subscription = metered()
     service = subscription.service
     year, month = last_month()
     down, up = panel_totals(simulator, service.remote_name, year, month)
-    assert down > 10 * GB
+    assert down > GB
     assert up > 0
 
     [charge] = usage_charges_issue()
 
     invoice = charge.invoice
     down_gb, up_gb = gb(down), gb(up)
-    down_billable = down_gb - 10
+    down_billable = down_gb - 1
     lines = [(line.description, line.quantity, line.amount) for line in invoice.lines.all()]
     assert lines == [
         (
             f"Traffic {month_title(year, month)}, service #{service.pk}: {text(down_gb)} GB "
-            f"downloaded, 10 GB included, {text(down_billable)} GB billable at 0.50 EUR/GB",
+            f"downloaded, 1 GB included, {text(down_billable)} GB billable at 0.50 EUR/GB",
             1,
             cents(down_billable * Decimal("0.50")),
         ),
@@ -158,6 +161,8 @@ def test_a_month_of_traffic_is_invoiced_with_the_gb_used_included_billable_and_a
         year, month, down, up,
     )  # fmt: skip
     assert not charge.from_snapshot
+    [email] = EmailRecord.objects.filter(kind="invoice_issued", object_id=str(invoice.pk))
+    assert email.subject.startswith(f"Invoice {invoice}: {invoice.total:.2f} EUR due ")
     # the fresh reading was stored as the month's snapshot
     snapshot = UsageSnapshot.objects.get(service=service, year=year, month=month)
     assert (snapshot.download_bytes, snapshot.upload_bytes) == (down, up)
@@ -186,8 +191,8 @@ def test_the_panel_down_at_invoice_time_bills_the_last_reading_and_the_lines_say
     assert lines == [
         (
             f"Traffic {month_title(year, month)}, service #{service.pk}: 25 GB downloaded, "
-            f"10 GB included, 15 GB billable at 0.50 EUR/GB{mark}",
-            Decimal("7.50"),
+            f"1 GB included, 24 GB billable at 0.50 EUR/GB{mark}",
+            Decimal("12.00"),
         ),
         (
             f"Traffic {month_title(year, month)}, service #{service.pk}: 5 GB uploaded, "
@@ -226,6 +231,7 @@ def test_the_daily_run_twice_bills_the_month_once_and_credit_pays_it(metered, cu
 
     [charge] = UsageCharge.objects.all()
     assert charge.invoice.amount_paid == Decimal("1.00")
+    assert BillingEvent.objects.filter(action="usage_billed", invoice=charge.invoice).count() == 1
     assert customer.invoices.filter(source_key__startswith="usage:").count() == 1
 
 
@@ -286,7 +292,7 @@ def test_a_terminated_service_has_its_last_month_billed_from_its_last_reading(me
     [charge] = usage_charges_issue()
 
     [download, upload] = charge.invoice.lines.all()
-    assert download.amount == Decimal("1.00")
+    assert download.amount == Decimal("5.50")
     assert upload.amount == Decimal("0.20")
     assert download.description.endswith(
         f"(from the reading of {year}-{month:02d}-20 12:00 UTC; the last before the service ended)"
