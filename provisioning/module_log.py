@@ -36,7 +36,11 @@ class ModuleLogRecorder:
     def __call__(self, record: CallRecord) -> None:
         if self.ok_reads_every_seconds > 0 and not self._sampled(record):
             return
-        ModuleLogEntry.objects.create(
+        self.entry(record).save()
+
+    def entry(self, record: CallRecord) -> ModuleLogEntry:
+        """The unsaved row of ``record`` (no sampling), for callers that write rows in bulk."""
+        return ModuleLogEntry(
             server=self.server,
             service=self.service,
             action=self.action,

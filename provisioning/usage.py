@@ -7,29 +7,42 @@ fallback when a panel is down at invoice time). Months and days are UTC, as the 
 Pulled: active and suspended services whose product has a metric on. Suspended ones too: they
 used traffic this month before they were suspended, and that traffic is billable.
 
-The bulk pull asks each panel for at most ``USAGE_PULL_CONCURRENCY_PER_PANEL`` services at once.
-Only the HTTP runs in the worker threads; the main thread writes the snapshots and the module log,
-so no database connection is ever opened by a thread.
+The bulk pull asks every panel at once, and each panel for at most
+``USAGE_PULL_CONCURRENCY_PER_PANEL`` services at once, over that many kept-alive connections.
+Only the HTTP runs in the worker threads; the calling thread writes the snapshots and the module
+log in batches (one bulk insert each), so no database connection is ever opened by a thread. A
+lock in the cache per panel (and one for "all panels") keeps a pull from overlapping itself.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import time
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from provisioning.exceptions import NotOnPanel
-from provisioning.models import BYTES_PER_GB, ON_PANEL_STATUSES, Server, Service, UsageSnapshot
+from provisioning.models import (
+    BYTES_PER_GB,
+    ON_PANEL_STATUSES,
+    ModuleLogEntry,
+    Server,
+    Service,
+    UsageSnapshot,
+)
 from provisioning.panels import module_log_recorder, panel_for
 from provisioning.usage_alerts import usage_alerts_check
-from vpnpanel import CallRecord, PanelError, RetryPolicy
+from vpnpanel import CallRecord, PanelClient, PanelError, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +56,27 @@ def bytes_to_gb(value: int) -> Decimal:
 
 @dataclass
 class UsagePullSummary:
-    """Counts of one bulk pull; ``errors`` name each failed service and why."""
+    """Counts of one bulk pull; ``errors`` name each failed service and why, ``skipped`` each
+    panel (or "all panels") left alone because a pull of it was already running."""
 
     pulled: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # what another pull still running holds
 
     def merge(self, other: UsagePullSummary) -> None:
         self.pulled += other.pulled
         self.failed += other.failed
         self.errors.extend(other.errors)
+        self.skipped.extend(other.skipped)
 
     def as_dict(self) -> dict[str, object]:
-        return {"pulled": self.pulled, "failed": self.failed, "errors": self.errors}
+        return {
+            "pulled": self.pulled,
+            "failed": self.failed,
+            "errors": self.errors,
+            "skipped": self.skipped,
+        }
 
 
 def service_usage_refresh(
@@ -95,7 +116,11 @@ def metered_services(*, server_id: int | None = None) -> list[Service]:
     )
     if server_id is not None:
         candidates = candidates.filter(server_id=server_id)
-    return [service for service in candidates if service.product.typed_settings.metered]
+    metered: dict[int, bool] = {}  # per product: parsing its settings once, not once a service
+    for service in candidates:
+        if service.product_id not in metered:
+            metered[service.product_id] = service.product.typed_settings.metered
+    return [service for service in candidates if metered[service.product_id]]
 
 
 def usage_servers_to_pull() -> list[int]:
@@ -104,81 +129,279 @@ def usage_servers_to_pull() -> list[int]:
 
 
 def usage_pull_server(*, server_id: int, today: date | None = None) -> UsagePullSummary:
-    """Pull every metered service on one panel, at most N at a time; failures are counted."""
+    """Pull every metered service on one panel, at most N at a time; failures are counted.
+
+    Does nothing (``skipped`` says why) while another pull of this panel runs.
+    """
     server = Server.objects.get(pk=server_id)
-    months = _months_to_pull(today)
-    jobs = [(service, y, m) for service in metered_services(server_id=server.pk) for y, m in months]
-    summary = UsagePullSummary()
-    if not jobs:
-        return summary
-    run_id = uuid.uuid4()
-    workers = min(settings.USAGE_PULL_CONCURRENCY_PER_PANEL, len(jobs))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"usage-{server.pk}") as pool:
-        futures = {
-            pool.submit(_fetch, server, service.remote_name, year, month): (service, year, month)
-            for service, year, month in jobs
-        }
-        for future in as_completed(futures):
-            service, year, month = futures[future]
-            try:
-                fetched = future.result()
-                _log_calls(service, fetched.calls, run_id)
-                if fetched.error is not None:
-                    raise fetched.error
-                _store(service, year, month, fetched)
-            except Exception as exc:  # one service's failure must not stop the others
-                if not isinstance(exc, PanelError):
-                    logger.exception("Usage pull of service %s failed", service.pk)
-                summary.failed += 1
-                summary.errors.append(f"service #{service.pk} {year}-{month:02d}: {exc}")
-            else:
-                summary.pulled += 1
-    if summary.failed:
-        logger.warning(
-            "Usage pull on %s: %d pulled, %d failed", server, summary.pulled, summary.failed
-        )
-    return summary
+    lock = PullLock.acquire(f"server:{server.pk}")
+    if lock is None:
+        return _already_running(f"server #{server.pk}")
+    try:
+        return _pull({server.pk: metered_services(server_id=server.pk)}, today, locks=[lock])
+    finally:
+        lock.release()
 
 
 def usage_pull_all(*, today: date | None = None) -> UsagePullSummary:
-    """Pull every panel in turn (each with its bounded pool); one failing panel stops nothing.
+    """Pull every panel at once, each with its bounded pool; one failing panel stops nothing.
 
-    The beat task fans out one task per panel instead; this is the synchronous equivalent.
+    The beat task fans out one task per panel instead; this is the synchronous equivalent. A
+    panel whose own pull is running (a beat task's) is skipped, and so is the whole call while
+    another ``usage_pull_all`` runs.
     """
-    summary = UsagePullSummary()
-    for server_id in usage_servers_to_pull():
-        try:
-            summary.merge(usage_pull_server(server_id=server_id, today=today))
-        except Exception as exc:  # a broken panel row must not stop the other panels
-            logger.exception("Usage pull on server %s failed", server_id)
-            summary.failed += 1
-            summary.errors.append(f"server #{server_id}: {exc}")
-    return summary
+    lock = PullLock.acquire("all")
+    if lock is None:
+        return _already_running("all panels")
+    locks, skipped = [lock], UsagePullSummary()
+    try:
+        by_server: dict[int, list[Service]] = {}
+        for service in metered_services():
+            by_server.setdefault(service.server_id, []).append(service)
+        for server_id in list(by_server):
+            panel_lock = PullLock.acquire(f"server:{server_id}")
+            if panel_lock is None:
+                skipped.merge(_already_running(f"server #{server_id}"))
+                del by_server[server_id]
+            else:
+                locks.append(panel_lock)
+        summary = _pull(by_server, today, locks=locks)
+        summary.merge(skipped)
+        return summary
+    finally:
+        for held in locks:
+            held.release()
+
+
+# The lock ----------------------------------------------------------------------------------------
+
+LOCK_PREFIX = "usage-pull"
+LOCK_SECONDS = 600
+"""A pull's lock lives this long unless renewed; the pull renews it every third of that while it
+runs, so a lock whose worker died frees the panel within ten minutes, long before the next
+hourly pull."""
+
+
+@dataclass
+class PullLock:
+    """A lock in the cache (Redis in production, so across worker processes): ``cache.add``
+    takes it, it expires by itself, and only its holder renews or releases it."""
+
+    key: str
+    token: str
+    renewed_at: float
+
+    @classmethod
+    def acquire(cls, name: str) -> PullLock | None:
+        lock = cls(f"{LOCK_PREFIX}:{name}", uuid.uuid4().hex, time.monotonic())
+        return lock if cache.add(lock.key, lock.token, timeout=LOCK_SECONDS) else None
+
+    def renew_if_due(self) -> None:
+        if time.monotonic() - self.renewed_at >= LOCK_SECONDS / 3 and self._ours():
+            cache.touch(self.key, LOCK_SECONDS)
+            self.renewed_at = time.monotonic()
+
+    def release(self) -> None:
+        # If ours expired mid-pull, another pull's lock must survive.
+        if self._ours():
+            cache.delete(self.key)
+
+    def _ours(self) -> bool:
+        return cache.get(self.key) == self.token
+
+
+def _already_running(what: str) -> UsagePullSummary:
+    logger.info("Usage pull of %s already running; this one does nothing", what)
+    return UsagePullSummary(skipped=[f"{what}: already running"])
 
 
 # Internals ---------------------------------------------------------------------------------------
+
+STORE_BATCH = 500
+"""Results written per batch: one bulk insert of module-log rows and one of snapshots."""
 
 
 @dataclass
 class _Fetched:
     download: int = 0
     upload: int = 0
-    error: PanelError | None = None
+    error: Exception | None = None  # a PanelError, unless a bug
     calls: list[CallRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Job:
+    service: Service
+    year: int
+    month: int
+
+
+class _Lanes:
+    """A panel's ``USAGE_PULL_CONCURRENCY_PER_PANEL`` connections: a pool thread borrows one
+    for each call, so each connection is kept alive across calls instead of opened per call.
+    HTTP only: nothing here touches the database."""
+
+    def __init__(self, server: Server, count: int) -> None:
+        self._idle: queue.SimpleQueue[tuple[PanelClient, list[CallRecord]]] = queue.SimpleQueue()
+        self._all: list[PanelClient] = []
+        for _ in range(count):
+            calls: list[CallRecord] = []
+            panel = panel_for(server, action="usage", deferred_log=calls.append)
+            self._all.append(panel)
+            self._idle.put((panel, calls))
+
+    def fetch(self, remote_name: str, year: int, month: int) -> _Fetched:
+        panel, calls = self._idle.get()
+        try:
+            return _read(panel, remote_name, year, month, calls)
+        finally:
+            self._idle.put((panel, calls))
+
+    def close(self) -> None:
+        for panel in self._all:
+            panel.close()
+
+
+def _pull(
+    by_server: dict[int, list[Service]], today: date | None, *, locks: list[PullLock]
+) -> UsagePullSummary:
+    """Every panel's services at once, each panel with a pool of its own (the per-panel bound);
+    the calling thread writes the results in batches as they come in."""
+    months = _months_to_pull(today)
+    summary = UsagePullSummary()
+    run_id = uuid.uuid4()
+    futures: dict[Future[_Fetched], _Job] = {}
+    with ExitStack() as stack:
+        for services in by_server.values():
+            jobs = [_Job(service, y, m) for service in services for y, m in months]
+            if not jobs:
+                continue
+            workers = min(settings.USAGE_PULL_CONCURRENCY_PER_PANEL, len(jobs))
+            server = services[0].server
+            try:
+                lanes = _Lanes(server, workers)
+            except ValueError as exc:  # no usable address or token: this panel only
+                _fail_panel(summary, server, exc)
+                continue
+            stack.callback(lanes.close)
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"usage-{server.pk}")
+            stack.callback(pool.shutdown, cancel_futures=True)
+            for job in jobs:
+                future = pool.submit(lanes.fetch, job.service.remote_name, job.year, job.month)
+                futures[future] = job
+        batch: list[tuple[_Job, _Fetched]] = []
+        for future in as_completed(futures):
+            batch.append((futures[future], _result(future)))
+            if len(batch) >= STORE_BATCH:
+                _store_batch(batch, run_id, summary)
+                batch = []
+                for lock in locks:
+                    lock.renew_if_due()
+        _store_batch(batch, run_id, summary)
+    if summary.failed:
+        logger.warning("Usage pull: %d pulled, %d failed", summary.pulled, summary.failed)
+    return summary
+
+
+def _result(future: Future[_Fetched]) -> _Fetched:
+    try:
+        return future.result()
+    except Exception as exc:  # a bug, not a panel answer: this service fails, the others go on
+        logger.exception("Usage pull: a traffic call failed unexpectedly")
+        return _Fetched(error=exc)
+
+
+def _fail_panel(summary: UsagePullSummary, server: Server, exc: Exception) -> None:
+    logger.warning("Usage pull on %s not possible: %s", server, exc)
+    summary.failed += 1
+    summary.errors.append(f"server #{server.pk}: {exc}")
+
+
+def _store_batch(
+    batch: list[tuple[_Job, _Fetched]], run_id: uuid.UUID, summary: UsagePullSummary
+) -> None:
+    """One batch's module-log rows, then its snapshots, each in one bulk insert."""
+    if not batch:
+        return
+    entries = [
+        module_log_recorder(
+            job.service.server, action="usage", service=job.service, correlation_id=run_id
+        ).entry(record)
+        for job, fetched in batch
+        for record in fetched.calls
+    ]
+    ModuleLogEntry.objects.bulk_create(entries, batch_size=STORE_BATCH)
+    good = []
+    for job, fetched in batch:
+        if fetched.error is None:
+            good.append((job.service, job.year, job.month, fetched))
+            continue
+        summary.failed += 1
+        summary.errors.append(
+            f"service #{job.service.pk} {job.year}-{job.month:02d}: {fetched.error}"
+        )
+    try:
+        _stored(_upsert(good))
+    except Exception as exc:  # a batch the database refused: counted, the next batches go on
+        logger.exception("Usage pull: storing %d snapshots failed", len(good))
+        summary.failed += len(good)
+        summary.errors.extend(f"service #{service.pk}: {exc}" for service, *_ in good)
+    else:
+        summary.pulled += len(good)
+
+
+def _upsert(results: list[tuple[Service, int, int, _Fetched]]) -> list[UsageSnapshot]:
+    """Insert or update each (service, month)'s snapshot in one statement per batch."""
+    now = timezone.now()
+    snapshots = [
+        UsageSnapshot(
+            service=service,
+            year=year,
+            month=month,
+            download_bytes=fetched.download,
+            upload_bytes=fetched.upload,
+            pulled_at=now,
+        )
+        for service, year, month, fetched in results
+    ]
+    return UsageSnapshot.objects.bulk_create(
+        snapshots,
+        batch_size=STORE_BATCH,
+        update_conflicts=True,
+        unique_fields=["service", "year", "month"],
+        update_fields=["download_bytes", "upload_bytes", "pulled_at"],
+    )
+
+
+def _stored(snapshots: list[UsageSnapshot]) -> None:
+    """Called once per batch of snapshots just stored (a pull's batches, a single refresh):
+    whatever follows a fresh reading hooks in here."""
+    if snapshots:
+        usage_alerts_check(snapshots)
 
 
 def _fetch(
     server: Server, remote_name: str, year: int, month: int, *, retry: RetryPolicy | None = None
 ) -> _Fetched:
-    """One month's totals of one client. HTTP only (safe in a thread); never raises PanelError."""
+    """One month's totals of one client on a connection of its own. HTTP only (safe in a
+    thread); never raises PanelError."""
+    calls: list[CallRecord] = []
+    with panel_for(server, action="usage", deferred_log=calls.append, retry=retry) as panel:
+        return _read(panel, remote_name, year, month, calls)
+
+
+def _read(
+    panel: PanelClient, remote_name: str, year: int, month: int, calls: list[CallRecord]
+) -> _Fetched:
+    """Ask ``panel``; the call records that ``panel`` appended to ``calls`` move to the result."""
     fetched = _Fetched()
-    panel = panel_for(server, action="usage", deferred_log=fetched.calls.append, retry=retry)
     try:
-        with panel:
-            days = panel.traffic(remote_name, year, month)
+        days = panel.traffic(remote_name, year, month)
     except PanelError as exc:
         fetched.error = exc
         return fetched
+    finally:
+        fetched.calls, calls[:] = list(calls), []
     in_month = [day for day in days if (day.day.year, day.day.month) == (year, month)]
     fetched.download = sum(day.download for day in in_month)
     fetched.upload = sum(day.upload for day in in_month)
@@ -194,17 +417,8 @@ def _log_calls(service: Service, calls: Iterable[CallRecord], run_id: uuid.UUID)
 
 
 def _store(service: Service, year: int, month: int, fetched: _Fetched) -> UsageSnapshot:
-    snapshot, _ = UsageSnapshot.objects.update_or_create(
-        service=service,
-        year=year,
-        month=month,
-        defaults={
-            "download_bytes": fetched.download,
-            "upload_bytes": fetched.upload,
-            "pulled_at": timezone.now(),
-        },
-    )
-    usage_alerts_check([snapshot])
+    (snapshot,) = _upsert([(service, year, month, fetched)])
+    _stored([snapshot])
     return snapshot
 
 
