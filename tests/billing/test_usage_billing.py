@@ -81,10 +81,13 @@ def metered(customer, simulator, server_for, product_for):
     backdated to before then (a whole month of traffic); 0.50 EUR per GB downloaded beyond
     1 GB, 0.20 EUR per GB uploaded. ``metered(history=False)``: a client with no traffic."""
 
+    servers = []  # one panel for every product made here
+
     def make(*, history: bool = True, buyer=None, name: str = "VPN Metered"):
         buyer = buyer or customer
+        servers[:] = servers or [server_for(simulator)]
         product = product_for(
-            (server_for(simulator), "office"), name=name, metric_download=True, metric_upload=True,
+            (servers[0], "office"), name=name, metric_download=True, metric_upload=True,
         )  # fmt: skip
         UsagePricing.objects.create(
             product=product, price_per_gb_download=Decimal("0.50"),
