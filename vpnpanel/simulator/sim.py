@@ -124,6 +124,23 @@ def client_create(ctx: Context, call: Call) -> dict[str, Any]:
     return ctx.store.client_create(body, created_at=time.time() - days * 86400).as_wire()
 
 
+def clients_seed(ctx: Context, call: Call) -> dict[str, Any]:
+    """``count`` clients ``<prefix>-<n>`` on ``network_name`` at once, backdated like a create."""
+    body = call.body
+    count, days = body.get("count"), body.get("created_days_ago", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise PanelError("count must be a whole number >= 1", field="count")
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < 0:
+        raise PanelError("created_days_ago must be a number >= 0", field="created_days_ago")
+    names = ctx.store.clients_seed(
+        prefix=str(body.get("prefix") or "seeded"),
+        count=count,
+        network_name=str(body.get("network_name") or ""),
+        created_at=time.time() - days * 86400,
+    )
+    return {"created": len(names), "first": names[0], "last": names[-1]}
+
+
 def client_delete(ctx: Context, call: Call) -> Reply:
     ctx.store.client_delete(call.params["name"])
     return Reply(None, "Client deleted")
@@ -177,6 +194,7 @@ ROUTES = (
     Route("POST", "slots", slots_set, "Set licence slots", auth=False),
     Route("POST", "slots/exhaust", slots_exhaust, "Slots := used", auth=False),
     Route("POST", "clients", client_create, "Create a client behind the portal", auth=False),
+    Route("POST", "clients/seed", clients_seed, "Create many clients at once", auth=False),
     Route(
         "DELETE", "clients/{name}", client_delete, "Delete a client behind the portal", auth=False
     ),

@@ -399,6 +399,37 @@ class Store:
             )
             return self.client(name)
 
+    def clients_seed(
+        self, *, prefix: str, count: int, network_name: str, created_at: float
+    ) -> list[str]:
+        """``count`` clients ``<prefix>-1`` .. ``<prefix>-<count>`` in one transaction (knob
+        only): a bench seeds thousands in well under a second instead of a call each. All or
+        none; the licence slots and the network's free IPs apply as to a create."""
+        names, when = [f"{prefix}-{n}" for n in range(1, count + 1)], created_at
+        for name in names:
+            validation.name(name, field="prefix")
+        with self.transaction() as db:
+            network = self.network(network_name)
+            if self.client_count() + count > self.slots():
+                raise PanelError("VPN account limit exceeded")
+            free = self.free_ips(network, limit=count)
+            if len(free) < count:
+                raise PanelError("No free IP address in the network")
+            for name in names:
+                self._check_unique(name, name)
+            keys = [profiles.wireguard_keypair() for _ in names]
+            rows = [
+                (name, network.name, ip, name, _random_password(), "enable", 0, 0, *pair, when)
+                for name, ip, pair in zip(names, free, keys, strict=True)
+            ]
+            db.executemany(
+                "INSERT INTO clients (name, network_name, ipv4, username, password, status,"
+                " b_download, b_upload, private_key, public_key, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        return names
+
     def _generated(self, prefix: str, column: str) -> str:
         """The next free ``<prefix>_<n>``, with ``n`` persisted so names are never reused."""
         counter = int(self._meta(f"next_{prefix}") or 1)
