@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.bench.paid_to_active import paid_to_active
 from tests.bench.report import summarize
+from tests.bench.usage_pull import usage_pull
 
 ONLINE_PATH = "/api/v1/client/online"
 _names = itertools.count(1)
@@ -27,11 +28,21 @@ class Sizes:
     creates: int = 20
     payments: int = 100
     worker_concurrency: int = 16  # processes of paid_to_active's worker
+    usage_services: int = 10_000
+    usage_panels: int = 10
+    usage_serial_sample: int = 100
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            renders=5, viewers=4, viewing_seconds=2.0, panel_calls=30, creates=3, payments=10
+            renders=5,
+            viewers=4,
+            viewing_seconds=2.0,
+            panel_calls=30,
+            creates=3,
+            payments=10,
+            usage_services=1000,
+            usage_serial_sample=30,
         )
 
 
@@ -265,5 +276,6 @@ SCENARIOS = {
         Scenario("panel_client", panel_client, needs_db=False),
         Scenario("provisioning", provisioning),
         Scenario("paid_to_active", paid_to_active),
+        Scenario("usage_pull", usage_pull),
     )
 }

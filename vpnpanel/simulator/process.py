@@ -62,6 +62,11 @@ class SimulatorProcess:
         return self.data_dir / "simulator.log"
 
     @property
+    def pid(self) -> int | None:
+        """The running subprocess's id (None when stopped), e.g. to read its CPU time."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
