@@ -347,6 +347,9 @@ if not 1 <= BILLING_SUSPEND_AFTER_DAYS < BILLING_TERMINATE_AFTER_DAYS:
     raise ImproperlyConfigured(
         "BILLING_SUSPEND_AFTER_DAYS must be 1 or more and less than BILLING_TERMINATE_AFTER_DAYS."
     )
+# A customer's cancellation is approved as it is asked (self-service, what VPN customers
+# expect); off, each waits for an admin's approval in the admin.
+BILLING_CANCELLATION_AUTO_APPROVE = env.bool("BILLING_CANCELLATION_AUTO_APPROVE", default=True)
 # Shown to a customer who pays by bank transfer (account holder, IBAN, BIC…); empty: not offered.
 BILLING_BANK_TRANSFER_INSTRUCTIONS = env.str("BILLING_BANK_TRANSFER_INSTRUCTIONS", default="")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -24,6 +25,8 @@ from portal.accounts.models import Customer
 from portal.billing.cycles import BillingCycle
 from portal.billing.models import (
     BillingEvent,
+    CancellationRequest,
+    CancellationStatus,
     CreditEntry,
     Gateway,
     Invoice,
@@ -49,6 +52,7 @@ from portal.billing.services import (
     invoice_email_again,
     payment_record,
 )
+from portal.billing.services.cancellations import cancellation_approve, cancellation_reject
 from portal.billing.services.dunning import suspension_exempt
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.refunds import payment_refund, payment_refund_retry, refundable
@@ -152,6 +156,13 @@ class CreditNoteForm(forms.Form):
     to_credit_balance = forms.BooleanField(
         required=False, initial=True, label="Add the credit note's total to the customer's credit"
     )
+
+
+class CancellationDecisionForm(forms.Form):
+    note = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the audit trail; a rejection's note is shown to the customer.",
+    )  # fmt: skip
 
 
 class ExemptForm(forms.Form):
@@ -562,6 +573,21 @@ class CreditEntryAdmin(ReadOnlyAdmin):
     list_select_related = ("customer__user", "invoice")
 
 
+class CancellationInline(admin.TabularInline):
+    model = CancellationRequest
+    fields = ("requested_at", "when", "status", "terminate_on", "reason", "decided_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -570,6 +596,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     )  # fmt: skip
     list_filter = ("cycle",)
     list_select_related = ("service", "customer__user")
+    inlines = (CancellationInline,)
 
     def get_urls(self):
         exempt = path(
@@ -614,6 +641,87 @@ class SubscriptionAdmin(ReadOnlyAdmin):
             form=form, submit="Save",
             cancel_url=reverse("admin:billing_subscription_changelist"),
         )  # fmt: skip
+
+
+@admin.register(CancellationRequest)
+class CancellationRequestAdmin(ReadOnlyAdmin):
+    """Customers' cancellations (docs/billing.md, Cancellation): a waiting one is approved or
+    rejected from its page; nothing else here changes them."""
+
+    list_display = (
+        "requested_at", "subscription", "when", "status", "terminate_on", "decided_by",
+        "decide_links",
+    )  # fmt: skip
+    list_filter = ("status", "when")
+    list_select_related = ("subscription", "decided_by")
+    search_fields = ("subscription__service__id", "subscription__customer__user__email")
+    readonly_fields = ("decide_links",)
+    date_hierarchy = "requested_at"
+
+    def get_urls(self):
+        decide = [
+            path(
+                f"<path:object_id>/{verb}/",
+                self.admin_site.admin_view(partial(self.decide_view, verb=verb)),
+                name=f"billing_cancellationrequest_{verb}",
+            )
+            for verb in ("approve", "reject")
+        ]
+        return [*decide, *super().get_urls()]
+
+    @admin.display(description="decide")
+    def decide_links(self, cancellation: CancellationRequest) -> str:
+        if cancellation.status != CancellationStatus.REQUESTED:
+            return "-"
+        approve = reverse("admin:billing_cancellationrequest_approve", args=[cancellation.pk])
+        reject = reverse("admin:billing_cancellationrequest_reject", args=[cancellation.pk])
+        return format_html('<a href="{}">Approve…</a> · <a href="{}">Reject…</a>', approve, reject)
+
+    def decide_view(self, request: HttpRequest, object_id: str, verb: str) -> HttpResponse:
+        """Approve or reject a waiting request, after a confirmation page; audited."""
+        if request.method not in ("GET", "POST"):
+            raise Http404
+        cancellation = self.get_object(request, unquote(object_id))
+        if cancellation is None:
+            raise Http404("No such cancellation request.")
+        if not request.user.has_perm("billing.change_cancellationrequest"):
+            raise PermissionDenied
+        back = reverse("admin:billing_cancellationrequest_change", args=[cancellation.pk])
+        form = CancellationDecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            decide = cancellation_approve if verb == "approve" else cancellation_reject
+            try:
+                decided = decide(
+                    cancellation=cancellation, actor=request.user, note=form.cleaned_data["note"]
+                )
+            except BillingRefused as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                done = f"{decided.get_status_display()}: {decided}."
+                self.log_change(request, decided, done)
+                self.message_user(request, done, messages.SUCCESS)
+            return redirect(back)
+        return confirm_page(
+            self, request, cancellation, title=f"{verb.capitalize()} this cancellation",
+            question=f"{verb.capitalize()} the cancellation of service "
+            f"#{cancellation.subscription.service_id}?",
+            details=self._decision_details(cancellation, verb),
+            form=form, submit=verb.capitalize(), cancel_url=back,
+        )  # fmt: skip
+
+    def _decision_details(self, cancellation: CancellationRequest, verb: str) -> list[str]:
+        asked = (
+            f"Asked on {cancellation.requested_at:%Y-%m-%d}: {cancellation.get_when_display()}"
+            f" (terminate on {cancellation.terminate_on}). Reason: {cancellation.reason or '-'}"
+        )
+        if verb == "approve":
+            return [
+                asked,
+                "Approving stops the renewals, cancels the unpaid renewal invoices of time after "
+                "that day, emails the customer, and terminates the service on that day (today: "
+                "at once).",
+            ]
+        return [asked, "The customer sees the note on the service's page; renewals go on."]
 
 
 @admin.register(Renewal)

@@ -1,5 +1,5 @@
 """The billing emails: an invoice issued, overdue, a payment received; a service suspended or
-terminated by dunning.
+terminated by dunning; a cancellation confirmed.
 
 An invoice's email is recorded in the transaction that issues it, so it goes out exactly when the
 invoice exists. A payment's email is recorded just after the paying transaction commits: that
@@ -17,8 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from portal.billing.models import Invoice, Payment, Renewal
+from portal.billing.models import CancellationRequest, Invoice, Payment, Renewal
 from portal.billing.selectors import credit_balance
+from portal.core import clock
 from portal.notifications.email import send
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ INVOICE_OVERDUE = "invoice_overdue"
 PAYMENT_RECEIVED = "payment_received"
 SERVICE_SUSPENDED = "service_suspended"
 SERVICE_TERMINATED = "service_terminated"
+CANCELLATION_CONFIRMED = "cancellation_confirmed"
 
 
 def invoice_url(invoice: Invoice) -> str:
@@ -57,6 +59,32 @@ def dunning_notice_send(*, kind: str, renewal: Renewal, **context: object) -> bo
         service_id=renewal.subscription.service_id,
         plan=renewal.subscription.ordered_on.description,
         **context,
+    )
+
+
+def cancellation_confirmed_send(*, cancellation: CancellationRequest) -> bool:
+    """Tell the customer their cancellation is approved: which service ends, and when; once
+    per request, recorded in the approving transaction."""
+    subscription = cancellation.subscription
+    customer = subscription.customer
+    if not customer.user.email:
+        logger.warning("Cancellation %s: no email address; not confirmed", cancellation.pk)
+        return False
+    path = reverse("client_area:service_detail", args=[subscription.service_id])
+    return send(
+        kind=CANCELLATION_CONFIRMED,
+        to=customer.user.email,
+        template=CANCELLATION_CONFIRMED,
+        context={
+            "customer_name": customer.display_name,
+            "service_id": subscription.service_id,
+            "plan": subscription.ordered_on.description,
+            "cancellation": cancellation,
+            "immediately": cancellation.terminate_on <= clock.today(),
+            "service_url": f"{settings.PORTAL_BASE_URL}{path}",
+        },
+        obj=cancellation,
+        once_key=f"{CANCELLATION_CONFIRMED}:cancellation:{cancellation.pk}",
     )
 
 

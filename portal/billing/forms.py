@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 
+from portal.billing.models import CancellationWhen
 from portal.billing.money import MoneyFormField
 
 
@@ -15,3 +16,11 @@ class AddFundsForm(forms.Form):
         if not low <= amount <= high:
             raise forms.ValidationError(f"Add between {low} and {high}.")
         return amount
+
+
+class CancellationForm(forms.Form):
+    when = forms.ChoiceField(choices=CancellationWhen.choices)
+    reason = forms.CharField(max_length=500, required=False)
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm that the service will be deleted."}
+    )

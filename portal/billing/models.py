@@ -518,3 +518,62 @@ class UsageCharge(models.Model):
 
     def __str__(self) -> str:
         return f"Service #{self.subscription.service_id} traffic {self.year}-{self.month:02d}"
+
+
+class CancellationWhen(models.TextChoices):
+    END_OF_PERIOD = "end_of_period", "At the end of the paid period"
+    IMMEDIATELY = "immediately", "Immediately"
+
+
+class CancellationStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DONE = "done", "Done"
+
+
+OPEN_CANCELLATION = (CancellationStatus.REQUESTED, CancellationStatus.APPROVED)
+
+
+class CancellationRequest(models.Model):
+    """A customer's request to end a service, at the end of its paid period or at once
+    (``services/cancellations.py``). At most one is open (requested or approved) per
+    subscription: the database refuses a second. An approved one stops the renewals and
+    terminates the service on ``terminate_on``."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="cancellations"
+    )
+    when = models.CharField(max_length=16, choices=CancellationWhen.choices)
+    reason = models.CharField(max_length=500, blank=True, help_text="The customer's words.")
+    status = models.CharField(
+        max_length=12, choices=CancellationStatus.choices, default=CancellationStatus.REQUESTED
+    )
+    terminate_on = models.DateField(help_text="The day the service is terminated.")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    admin_note = models.CharField(
+        max_length=500, blank=True, help_text="Shown to the customer when a request is rejected."
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-requested_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subscription",),
+                condition=models.Q(status__in=["requested", "approved"]),
+                name="one_open_cancellation_per_subscription",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cancellation of service #{self.subscription.service_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CANCELLATION

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from portal.billing.services.cancellations import cancellations_run
 from portal.billing.services.dunning import (
     ended_services_renewals_cancel,
     overdue_reminders_send,
@@ -40,10 +41,11 @@ def issue_usage_charges() -> int:
 
 @shared_task(name="billing.run_dunning", ignore_result=True)
 def run_dunning() -> dict[str, int]:
-    """Daily: restore what was paid, remind, suspend, terminate, cancel unpaid orders (each
-    step safe to repeat)."""
+    """Daily: restore what was paid, terminate what customers cancelled, remind, suspend,
+    terminate, cancel unpaid orders (each step safe to repeat)."""
     done = {
         "restored": paid_services_restore(),
+        "cancellations_done": cancellations_run(),
         "ended_cancelled": ended_services_renewals_cancel(),
         "reminded": overdue_reminders_send(),
         "suspended": overdue_services_suspend(),

@@ -1,4 +1,5 @@
-"""The customer's billing pages: invoices (view, pay, PDF) and the credit balance."""
+"""The customer's billing pages: invoices (view, pay, PDF), the credit balance, and a service's
+cancellation (asked and withdrawn from the card on the service's page)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,34 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.billing.documents import document_context, invoice_pdf, pdf_filename
-from portal.billing.forms import AddFundsForm
+from portal.billing.forms import AddFundsForm, CancellationForm
 from portal.billing.gateways import gateways
-from portal.billing.models import Invoice, InvoiceStatus
+from portal.billing.models import (
+    OPEN_CANCELLATION,
+    CancellationRequest,
+    CancellationStatus,
+    CancellationWhen,
+    Invoice,
+    InvoiceStatus,
+    Subscription,
+)
 from portal.billing.selectors import customer_credit_entries, customer_invoice, customer_invoices
-from portal.billing.services import LineSpec, credit_apply, credit_balance, invoice_create
+from portal.billing.services import (
+    LineSpec,
+    cancellations,
+    credit_apply,
+    credit_balance,
+    invoice_create,
+)
+from portal.billing.services.invoices import BillingRefused
 from portal.core import ratelimit
 from portal.core.http import no_store, too_many_requests
+from provisioning.selectors import customer_service
 
 # A PDF is rendered afresh each time, the dearest page a customer can ask for (weasyprint: tens of
 # milliseconds of CPU for a short invoice, more for a long one): plenty for a person.
@@ -132,3 +150,71 @@ def credit(request: HttpRequest) -> HttpResponse:
     if limited:
         return too_many_requests(response, window=ADD_FUNDS_RATE_WINDOW)
     return response
+
+
+def _own_subscription(request: HttpRequest, pk: int) -> Subscription | None:
+    """The customer's own service's billing record: 404 for another's service; None (said to
+    the customer) for a service billing does not renew."""
+    service = customer_service(user=request.user, service_id=pk)
+    if service is None:
+        raise Http404("No such service.")
+    subscription = Subscription.objects.filter(service=service).first()
+    if subscription is None:
+        messages.error(request, "This service has no billing period to cancel; please contact us.")
+    return subscription
+
+
+def _back_to_service(pk: int) -> HttpResponse:
+    return redirect(reverse("client_area:service_detail", args=[pk]) + "#cancellation")
+
+
+@login_required
+@require_POST
+def cancellation_request(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = _own_subscription(request, pk)
+    form = CancellationForm(request.POST)
+    if subscription is None:
+        return _back_to_service(pk)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return _back_to_service(pk)
+    try:
+        cancellation = cancellations.cancellation_request(
+            subscription=subscription, when=form.cleaned_data["when"],
+            reason=form.cleaned_data["reason"], actor=request.user,
+        )  # fmt: skip
+    except BillingRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _requested_message(cancellation))
+    return _back_to_service(pk)
+
+
+def _requested_message(cancellation: CancellationRequest) -> str:
+    if cancellation.status == CancellationStatus.REQUESTED:
+        return "Your cancellation request was sent. We will confirm it by email."
+    if cancellation.when == CancellationWhen.IMMEDIATELY:
+        return "Your cancellation is confirmed: the service is being terminated now."
+    return (
+        "Your cancellation is confirmed: the service keeps working until "
+        f"{cancellation.terminate_on.day} {cancellation.terminate_on:%b %Y} and is not renewed."
+    )
+
+
+@login_required
+@require_POST
+def cancellation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = _own_subscription(request, pk)
+    if subscription is None:
+        return _back_to_service(pk)
+    cancellation = subscription.cancellations.filter(status__in=OPEN_CANCELLATION).first()
+    if cancellation is None:
+        messages.info(request, "There is no cancellation to withdraw.")
+        return _back_to_service(pk)
+    try:
+        cancellations.cancellation_withdraw(cancellation=cancellation, actor=request.user)
+    except BillingRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your cancellation is withdrawn: the service goes on as before.")
+    return _back_to_service(pk)

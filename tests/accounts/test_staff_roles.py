@@ -26,6 +26,7 @@ from django.urls import NoReverseMatch, URLPattern, reverse
 from portal.accounts.roles import BILLING, ROLES, SUPERADMIN, SUPPORT, role_grants
 from portal.billing.models import (
     BillingEvent,
+    CancellationRequest,
     CreditEntry,
     Gateway,
     Invoice,
@@ -255,6 +256,9 @@ def rows(customer) -> dict[type, object]:
             customer=customer, amount=Decimal("5"), reason="gift"
         ),
         BillingEvent: BillingEvent.objects.filter(invoice=paid).first(),
+        CancellationRequest: CancellationRequest.objects.create(
+            subscription=Subscription.objects.get(), when="immediately", terminate_on=date.today()
+        ),
         TaxRate: TaxRate.objects.create(country="DE", rate=Decimal("19.00")),
         UsagePricing: UsagePricing.objects.create(product=service.product),
         UsageCharge: UsageCharge.objects.create(

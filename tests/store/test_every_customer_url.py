@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -24,10 +25,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
 from portal.billing.gateways import gateways
-from portal.billing.models import CreditEntry, Invoice, StripeCheckout, StripeCheckoutStatus
+from portal.billing.models import (
+    CreditEntry,
+    Invoice,
+    StripeCheckout,
+    StripeCheckoutStatus,
+    Subscription,
+)
 from portal.billing.services import LineSpec, invoice_create
 from portal.store.cart import SESSION_KEY as CART
 from portal.store.models import Plan
+from tests.factories import ServiceFactory
 from tests.snapshots import changed_tables, database_snapshot, without_panel_reads
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
@@ -48,17 +56,25 @@ SERVER_TO_SERVER = {
     "body, checked instead (tests/billing/test_stripe_webhook.py)",
 }
 #: URLs that only change state: a GET is refused with 405.
-POST_ONLY = {"store:cart_remove", "billing:invoice_pay", "billing:invoice_apply_credit"}
+POST_ONLY = {
+    "store:cart_remove",
+    "billing:invoice_pay",
+    "billing:invoice_apply_credit",
+    "billing:cancellation_request",
+    "billing:cancellation_withdraw",
+}
 
 
 @dataclass(frozen=True)
 class Shop:
     """The owner's side of the shop: a plan on sale (in their cart), an unpaid invoice, and
-    credit enough to pay it — so that any request let through would change something."""
+    credit enough to pay it, a running service billed monthly — so that any request let through
+    would change something."""
 
     plan: Plan
     invoice: Invoice
     stripe_checkout: StripeCheckout
+    subscription: Subscription
 
 
 #: What each URL taking arguments is given (one URL per dict). An ``int`` argument is an object
@@ -75,6 +91,8 @@ ARGUMENTS: dict[str, Callable[[Shop], list[dict]]] = {
     # applies Stripe's answer as the webhook would (once); nothing in the request is believed.
     # The shop's attempt has no session yet, so here Stripe is not asked and nothing changes.
     "billing:stripe_return": lambda shop: [{"pk": shop.stripe_checkout.pk}],
+    "billing:cancellation_request": lambda shop: [{"pk": shop.subscription.service_id}],
+    "billing:cancellation_withdraw": lambda shop: [{"pk": shop.subscription.service_id}],
 }
 
 
@@ -135,7 +153,18 @@ def shop(shop_plan, customer, settings) -> Shop:
         idempotency_key=f"sweep:{uuid.uuid4()}",
         status=StripeCheckoutStatus.FAILED,
     )
-    return Shop(plan=shop_plan, invoice=invoice, stripe_checkout=stripe_checkout)
+    subscription = Subscription.objects.create(
+        service=ServiceFactory(customer=customer, product=shop_plan.product, status="active"),
+        customer=customer,
+        cycle="monthly",
+        recurring_price=Decimal("9.99"),
+        anchor_day=1,
+        next_due_date=date(2099, 1, 1),
+        ordered_on=invoice.lines.get(),
+    )
+    return Shop(
+        plan=shop_plan, invoice=invoice, stripe_checkout=stripe_checkout, subscription=subscription
+    )
 
 
 def signed_in(user, shop: Shop, *, enforce_csrf_checks: bool = False) -> Client:

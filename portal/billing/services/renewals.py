@@ -5,7 +5,8 @@ Safe to repeat: a renewal is one row per (subscription, period), refused a secon
 database, and issued under the subscription's row lock, so a second run — the same day, or at
 the same moment — finds it and issues nothing. Services that are suspended are still renewed;
 terminated or failed ones (or ones being terminated) are not; a period whose invoice was
-cancelled is invoiced again. The customer's credit pays what it can at once; paying the
+cancelled is invoiced again, and one an approved cancellation ends the service by is not
+invoiced at all. The customer's credit pays what it can at once; paying the
 invoice moves the due date on by exactly one cycle (``payments._settle``).
 """
 
@@ -15,13 +16,18 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from portal.billing import events
 from portal.billing.cycles import add_cycle
 from portal.billing.emails import invoice_issued_send
-from portal.billing.models import Renewal, Subscription
+from portal.billing.models import (
+    CancellationRequest,
+    CancellationStatus,
+    Renewal,
+    Subscription,
+)
 from portal.billing.services.credit import credit_apply
 from portal.billing.services.invoices import LineSpec, invoice_create
 from portal.core import clock
@@ -44,6 +50,7 @@ def renewals_issue(*, today: date | None = None) -> list[Renewal]:
         )
         .exclude(service__pending_action=ServiceAction.TERMINATE)
         .exclude(Exists(issued_already))
+        .exclude(Exists(_cancelled_by(OuterRef("pk"), OuterRef("next_due_date"))))
     )
     issued = []
     for subscription_id in due.values_list("pk", flat=True):
@@ -66,7 +73,7 @@ def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal
         )
         start = subscription.next_due_date
         period = Renewal.objects.filter(subscription=subscription, period_start=start)
-        if period.filter(superseded=False).exists():
+        if period.filter(superseded=False).exists() or _cancelled_by(subscription, start).exists():
             return None
         reissue = period.count()  # the earlier ones' invoices were cancelled
         end = add_cycle(start, subscription.cycle, anchor_day=subscription.anchor_day)
@@ -94,6 +101,16 @@ def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal
         invoice_issued_send(invoice=invoice)  # after the renewal row: the email names the period
     credit_apply(invoice=invoice, actor=None)
     return renewal
+
+
+def _cancelled_by(subscription: object, period_start: object) -> QuerySet[CancellationRequest]:
+    """The approved (or carried out) cancellation that ends the service by ``period_start``:
+    that period is not renewed (``services/cancellations.py``)."""
+    return CancellationRequest.objects.filter(
+        subscription=subscription,
+        status__in=(CancellationStatus.APPROVED, CancellationStatus.DONE),
+        terminate_on__lte=period_start,
+    )
 
 
 def _describe(subscription: Subscription, start: date, end: date) -> str:
