@@ -335,3 +335,26 @@ def test_the_card_offers_the_form_then_the_request_with_withdraw(active, signed_
     assert "keeps working until <strong>10 Feb 2027</strong>" in page
     assert reverse("billing:cancellation_withdraw", args=[active.service_id]) in page
     assert "Request cancellation" not in page
+
+
+# The admin ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_requests_and_shows_them_on_the_subscription(
+    active, signed_in, admin_client, settings
+):
+    settings.BILLING_CANCELLATION_AUTO_APPROVE = False
+    ask(signed_in, active)
+    cancellation = CancellationRequest.objects.get()
+    approve = reverse("admin:billing_cancellationrequest_approve", args=[cancellation.pk])
+
+    listed = admin_client.get("/admin/billing/cancellationrequest/?status__exact=requested")
+    shown = admin_client.get(f"/admin/billing/cancellationrequest/{cancellation.pk}/change/")
+    subscription = admin_client.get(f"/admin/billing/subscription/{active.pk}/change/")
+
+    assert approve in listed.content.decode()
+    assert approve in shown.content.decode()
+    assert "Moving abroad" in subscription.content.decode()
+    assert admin_client.get(approve).status_code == 200
+    assert CancellationRequest.objects.get().status == CancellationStatus.REQUESTED  # a GET
