@@ -19,7 +19,7 @@ from portal.billing.models import (
     Subscription,
 )
 from portal.billing.services.cancellations import CANCELLABLE_STATUSES
-from provisioning.models import Service
+from provisioning.models import Service, ServiceAction
 
 TEMPLATE = "billing/_cancellation_card.html"
 
@@ -44,7 +44,7 @@ def cancellation_cards(request: HttpRequest, service: Service, section: str) -> 
         "latest": latest,
         "open": latest if latest is not None and latest.is_open else None,
         "rejected": latest if latest and latest.status == CancellationStatus.REJECTED else None,
-        "ending": bool(service.pending_action == "terminate"),
+        "ending": service.pending_action == ServiceAction.TERMINATE,
         "choices": CancellationWhen,
     }
     return [render_to_string(TEMPLATE, context, request=request)]

@@ -18,7 +18,6 @@ from portal.billing.models import (
     OPEN_CANCELLATION,
     CancellationRequest,
     CancellationStatus,
-    CancellationWhen,
     Invoice,
     InvoiceStatus,
     Subscription,
@@ -32,7 +31,7 @@ from portal.billing.services import (
     invoice_create,
 )
 from portal.billing.services.invoices import BillingRefused
-from portal.core import ratelimit
+from portal.core import clock, ratelimit
 from portal.core.http import no_store, too_many_requests
 from provisioning.selectors import customer_service
 
@@ -193,7 +192,7 @@ def cancellation_request(request: HttpRequest, pk: int) -> HttpResponse:
 def _requested_message(cancellation: CancellationRequest) -> str:
     if cancellation.status == CancellationStatus.REQUESTED:
         return "Your cancellation request was sent. We will confirm it by email."
-    if cancellation.when == CancellationWhen.IMMEDIATELY:
+    if cancellation.terminate_on <= clock.today():
         return "Your cancellation is confirmed: the service is being terminated now."
     return (
         "Your cancellation is confirmed: the service keeps working until "

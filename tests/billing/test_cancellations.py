@@ -159,7 +159,9 @@ def test_end_of_period_stops_the_renewal_and_terminates_on_the_due_date(vpn, sim
 def test_immediately_terminates_now(vpn, simulator, signed_in):
     service = vpn.service
     with at("2027-01-20"):
-        ask(signed_in, vpn, when=NOW)
+        response = ask(signed_in, vpn, when=NOW)
+        told = signed_in.get(response["Location"]).content.decode()
+        assert "the service is being terminated now" in told
         service.refresh_from_db()
         assert service.pending_action == ServiceAction.TERMINATE  # asked at once
         run_worker(service)
