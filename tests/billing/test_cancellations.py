@@ -321,6 +321,25 @@ def test_the_daily_run_twice_terminates_once(active, customer, sent_tasks):
     assert BillingEvent.objects.filter(action="cancellation_done").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_service_an_admin_terminated_is_closed_by_the_next_run(
+    active, customer, settings
+):
+    settings.BILLING_CANCELLATION_AUTO_APPROVE = False
+    with at("2027-01-20"):
+        cancellation = cancellation_request(
+            subscription=active, when=END, reason="", actor=customer.user
+        )
+    Service.objects.filter(pk=active.service_id).update(status=ServiceStatus.TERMINATED)
+    with at("2027-01-21"):
+        assert run_dunning()["cancellations_done"] == 0
+
+    cancellation.refresh_from_db()
+    assert cancellation.status == "done"
+    event = BillingEvent.objects.get(action="cancellation_done")
+    assert event.data["reason"] == "The service had already been terminated"
+
+
 # The card ----------------------------------------------------------------------------------------
 
 

@@ -218,6 +218,7 @@ def cancellations_run(*, today: date | None = None) -> int:
     """Terminate the service of each approved request whose day has come and mark it done;
     returns how many now (run again, none: a done request is not approved any more)."""
     today = today or clock.today()
+    _ended_otherwise_close()
     due = CancellationRequest.objects.filter(status=S.APPROVED, terminate_on__lte=today)
     done = 0
     for cancellation_id, subscription_id in due.values_list("pk", "subscription_id"):
@@ -227,6 +228,29 @@ def cancellations_run(*, today: date | None = None) -> int:
             if locked.status == S.APPROVED and locked.terminate_on <= today:
                 done += _terminate(locked, subscription)
     return done
+
+
+def _ended_otherwise_close() -> int:
+    """Close the open requests of services an admin or dunning terminated meanwhile: there is
+    nothing left to cancel, and the admin's list of waiting requests should not show them."""
+    ended = list(
+        CancellationRequest.objects.filter(
+            status__in=(S.REQUESTED, S.APPROVED),
+            subscription__service__status=ServiceStatus.TERMINATED,
+        ).select_related("subscription")
+    )
+    for cancellation in ended:
+        with transaction.atomic():
+            closed = CancellationRequest.objects.filter(
+                pk=cancellation.pk, status__in=(S.REQUESTED, S.APPROVED)
+            ).update(status=S.DONE, done_at=timezone.now())
+            if closed:
+                events.record(
+                    customer_id=cancellation.subscription.customer_id,
+                    action="cancellation_done", service=cancellation.subscription.service_id,
+                    reason="The service had already been terminated",
+                )  # fmt: skip
+    return len(ended)
 
 
 def _terminate(cancellation: CancellationRequest, subscription: Subscription) -> bool:
