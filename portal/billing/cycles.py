@@ -36,3 +36,13 @@ def add_cycle(start: date, cycle: str, *, anchor_day: int | None = None) -> date
     year, month = start.year + year, month_index + 1
     day = min(anchor_day or start.day, calendar.monthrange(year, month)[1])
     return date(year, month, day)
+
+
+def subtract_cycle(end: date, cycle: str, *, anchor_day: int) -> date:
+    """The due date one ``cycle`` before ``end``, on ``anchor_day`` or that month's last day:
+    the inverse of ``add_cycle`` for due dates anchored on ``anchor_day``
+    (``add_cycle(subtract_cycle(d, c, anchor_day=a), c, anchor_day=a) == d``)."""
+    months = MONTHS[cycle]
+    year, month_index = divmod(end.month - 1 - months, 12)
+    year, month = end.year + year, month_index + 1
+    return date(year, month, min(anchor_day, calendar.monthrange(year, month)[1]))

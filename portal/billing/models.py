@@ -228,6 +228,12 @@ class Subscription(models.Model):
     anchor_day = models.PositiveSmallIntegerField(help_text="The day of the month it renews on.")
     next_due_date = models.DateField()
     ordered_on = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="What renewal invoices call it (set by a change of plan); empty: the name it "
+        "was ordered under.",
+    )
     no_suspension_until = models.DateField(
         null=True,
         blank=True,
@@ -577,3 +583,63 @@ class CancellationRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_CANCELLATION
+
+
+class PlanChangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for payment"
+    APPLIED = "applied", "Applied"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PlanChange(models.Model):
+    """A customer's switch of a subscription to another product for the rest of its paid time
+    (``services/plan_changes.py``), with its proration: ``credit`` for the unused days of the
+    old price, ``charge`` for the same days of the new one. What is due is invoiced
+    (``invoice``; paying it applies the change), a credit goes to the credit balance and the
+    change is applied at once. At most one is pending per subscription: the database refuses a
+    second."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="plan_changes"
+    )
+    from_product = models.ForeignKey(
+        "provisioning.Product", on_delete=models.PROTECT, related_name="+"
+    )
+    from_price = MoneyField(help_text="The recurring price before the change.")
+    to_product = models.ForeignKey(
+        "provisioning.Product", on_delete=models.PROTECT, related_name="+"
+    )
+    to_price = MoneyField(help_text="The recurring price from the change on.")
+    description = models.CharField(max_length=255, help_text="What renewals call the new plan.")
+    period_start = models.DateField(help_text="The start of the paid period the change is in.")
+    period_end = models.DateField(help_text="The next due date: the end of the paid time.")
+    days_left = models.PositiveIntegerField(help_text="Days from the change to the period's end.")
+    days_in_period = models.PositiveIntegerField()
+    credit = MoneyField(help_text="For the unused days of the old plan.")
+    charge = MoneyField(help_text="For the same days of the new plan.")
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="plan_change"
+    )
+    status = models.CharField(
+        max_length=10, choices=PlanChangeStatus.choices, default=PlanChangeStatus.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subscription",),
+                condition=models.Q(status="pending"),
+                name="one_pending_plan_change_per_subscription",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan change of service #{self.subscription.service_id} ({self.status})"
+
+    @property
+    def due(self) -> Decimal:
+        """What the change costs (negative: what it credits)."""
+        return self.charge - self.credit

@@ -16,6 +16,7 @@ from portal.billing.services.dunning import (
     paid_services_restore,
     unpaid_orders_cancel,
 )
+from portal.billing.services.plan_changes import plan_changes_run
 from portal.billing.services.renewals import renewals_issue
 from portal.billing.services.usage import usage_charges_issue
 
@@ -42,7 +43,8 @@ def issue_usage_charges() -> int:
 @shared_task(name="billing.run_dunning", ignore_result=True)
 def run_dunning() -> dict[str, int]:
     """Daily: restore what was paid, terminate what customers cancelled, remind, suspend,
-    terminate, cancel unpaid orders (each step safe to repeat)."""
+    terminate, cancel unpaid orders, finish or expire changes of plan (each step safe to
+    repeat)."""
     done = {
         "restored": paid_services_restore(),
         "cancellations_done": cancellations_run(),
@@ -51,6 +53,7 @@ def run_dunning() -> dict[str, int]:
         "suspended": overdue_services_suspend(),
         "terminated": overdue_services_terminate(),
         "orders_cancelled": unpaid_orders_cancel(),
+        **{f"plan_changes_{step}": count for step, count in plan_changes_run().items()},
     }
     logger.info("Dunning: %s", done)
     return done

@@ -21,6 +21,8 @@ from portal.billing.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    PlanChange,
+    PlanChangeStatus,
     Renewal,
     TaxRate,
 )
@@ -231,7 +233,8 @@ def invoice_cancel(
 ) -> Invoice:
     """Cancel an unpaid invoice nothing was paid on (money received is refunded or credited
     first; ``credit_paid`` credits what was paid on it here). Cancelling again changes nothing.
-    A cancelled renewal lets its period be invoiced again."""
+    A cancelled renewal lets its period be invoiced again; a plan change's pending change is
+    cancelled with it."""
     with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.status == InvoiceStatus.CANCELLED:
@@ -252,6 +255,9 @@ def invoice_cancel(
         locked.cancelled_at = timezone.now()
         locked.save(update_fields=["status", "cancelled_at"])
         Renewal.objects.filter(invoice=locked).update(superseded=True)
+        PlanChange.objects.filter(invoice=locked, status=PlanChangeStatus.PENDING).update(
+            status=PlanChangeStatus.CANCELLED
+        )
         events.record(
             customer_id=locked.customer_id, invoice=locked, actor=actor, action="invoice_cancelled",
             reason=reason,

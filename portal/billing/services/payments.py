@@ -33,6 +33,7 @@ from portal.billing.money import money
 from portal.billing.parties import buyer_details, seller_details
 from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.numbering import next_number
+from portal.billing.services.plan_change_apply import plan_changes_settle
 from portal.core.queue import enqueue_on_commit
 from provisioning.services import service_create
 
@@ -164,6 +165,7 @@ def _settle(invoice: Invoice, actor: Any) -> None:
         ).update(next_due_date=renewal.period_end)
         if renewal.subscription.suspended_for_id == renewal.pk:
             enqueue_on_commit(RESTORE_TASK, renewal.subscription_id)
+    plan_changes_settle(invoice, actor)
     invoice.number = next_number(InvoiceKind.INVOICE, now)
     CreditEntry.objects.bulk_create(
         CreditEntry(
