@@ -26,3 +26,7 @@ class CheckoutForm(forms.Form):
     coupon = forms.CharField(max_length=40, required=False, label="Coupon code")
     accept_terms = forms.BooleanField(required=False, label="I accept the terms of service.")
     use_credit = forms.BooleanField(required=False, label="Pay what I can from my credit balance")
+
+
+class ChangePlanForm(forms.Form):
+    plan = forms.IntegerField(min_value=1)

@@ -10,4 +10,6 @@ urlpatterns = [
     path("cart/remove/", views.cart_remove, name="cart_remove"),
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.order_list, name="order_list"),
+    # Under /store/: the client area owns /services/.
+    path("store/services/<int:pk>/change-plan/", views.change_plan, name="change_plan"),
 ]

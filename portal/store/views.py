@@ -1,4 +1,5 @@
-"""The storefront: the public catalogue and plan pages, the cart, checkout and my orders."""
+"""The storefront: the public catalogue and plan pages, the cart, checkout, my orders and a
+service's change of plan."""
 
 from __future__ import annotations
 
@@ -8,22 +9,32 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.billing.models import PlanChangeStatus, Subscription
+from portal.billing.money import format_money
 from portal.billing.selectors import credit_balance
+from portal.billing.services.invoices import BillingRefused
+from portal.billing.services.plan_changes import plan_change_pending, plan_change_refusal
 from portal.core import ratelimit
 from portal.core.http import no_store, too_many_requests
 from portal.store import cart as shopping_cart
 from portal.store.catalogue import plan_card, plan_protocols, plans_on_sale
-from portal.store.forms import AddToCartForm, CheckoutForm
+from portal.store.forms import AddToCartForm, ChangePlanForm, CheckoutForm
+from portal.store.plan_switch import plan_options, plan_switch
 from portal.store.selectors import customer_orders, taxed_at_home
 from portal.store.services import CheckoutRefused, order_place
+from provisioning.selectors import customer_service
 
 # Each checkout asks every plan's panels afresh and may make an order and its invoice: a few in
 # ten minutes is plenty for a person, not for a script.
 CHECKOUT_RATE_LIMIT = 10
 CHECKOUT_RATE_WINDOW = 600
 TOO_MANY_CHECKOUTS = "Too many checkouts in a short time. Please wait a few minutes and try again."
+TOO_MANY_PLAN_CHANGES = (
+    "Too many changes of plan in a short time. Please wait a few minutes and try again."
+)
 
 
 @require_GET
@@ -121,3 +132,58 @@ def checkout(request: HttpRequest) -> HttpResponse:
 def order_list(request: HttpRequest) -> HttpResponse:
     orders = customer_orders(user=request.user)
     return render(request, "store/order_list.html", {"orders": orders})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer's own service's other plans with what moving to each costs today; POST
+    switches (to the invoice to pay, or back to the service when nothing was due)."""
+    service = customer_service(user=request.user, service_id=pk)
+    if service is None:
+        raise Http404("No such service.")
+    subscription = (
+        Subscription.objects.filter(service=service).select_related("service__product").first()
+    )
+    if subscription is None:
+        messages.error(request, "This service has no billing period to change; please contact us.")
+        return redirect("client_area:service_detail", pk=pk)
+    if request.method == "POST":
+        return _switch(request, subscription)
+    refusal = plan_change_refusal(subscription, service)
+    context = {
+        "service": service,
+        "subscription": subscription,
+        "refusal": refusal,
+        "pending": plan_change_pending(subscription),
+        "options": plan_options(subscription, quoted=refusal is None),
+    }
+    return no_store(render(request, "store/change_plan.html", context))
+
+
+def _switch(request: HttpRequest, subscription: Subscription) -> HttpResponse:
+    here = reverse("store:change_plan", args=[subscription.service_id])
+    form = ChangePlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please choose a plan.")
+        return redirect(here)
+    key = f"change-plan:{subscription.customer_id}"
+    if not ratelimit.hit(key, CHECKOUT_RATE_LIMIT, CHECKOUT_RATE_WINDOW):
+        messages.error(request, TOO_MANY_PLAN_CHANGES)
+        return redirect(here)
+    try:
+        change = plan_switch(
+            subscription=subscription, plan_id=form.cleaned_data["plan"], actor=request.user
+        )
+    except BillingRefused as exc:
+        messages.error(request, exc.message)
+        return redirect(here)
+    name = change.to_product.name
+    if change.status == PlanChangeStatus.APPLIED:
+        credited = (
+            f" {format_money(-change.due)} went to your credit balance." if change.due < 0 else ""
+        )
+        messages.success(request, f"Your plan is now {name}.{credited}")
+        return redirect("client_area:service_detail", pk=subscription.service_id)
+    messages.info(request, f"Pay invoice {change.invoice} to move to {name}.")
+    return redirect("billing:invoice_detail", pk=change.invoice_id)

@@ -93,6 +93,7 @@ ARGUMENTS: dict[str, Callable[[Shop], list[dict]]] = {
     "billing:stripe_return": lambda shop: [{"pk": shop.stripe_checkout.pk}],
     "billing:cancellation_request": lambda shop: [{"pk": shop.subscription.service_id}],
     "billing:cancellation_withdraw": lambda shop: [{"pk": shop.subscription.service_id}],
+    "store:change_plan": lambda shop: [{"pk": shop.subscription.service_id}],
 }
 
 

@@ -88,8 +88,8 @@ def test_service_page_makes_a_fixed_number_of_queries(
     owner_client.get(f"/services/{service.pk}/")  # the shop's branding is cached from here on
 
     # session, user, the service with its product/server/customer; for a running service,
-    # billing's cancellation card asks for its subscription
-    with django_assert_num_queries(4 if status == "active" else 3):
+    # billing's cancellation card and the store's plan card each ask for its subscription
+    with django_assert_num_queries(5 if status == "active" else 3):
         assert owner_client.get(f"/services/{service.pk}/").status_code == 200
 
 

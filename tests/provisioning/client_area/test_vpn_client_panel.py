@@ -225,8 +225,8 @@ def test_service_page_query_count_does_not_depend_on_the_service(owner_client, o
 
     assert len(one.captured_queries) == len(two.captured_queries)
     # session, user, service + one module-log row per panel call (client, network, 3 configs, QR)
-    # + billing's cancellation card (the subscription)
-    assert len(one.captured_queries) == 3 + 6 + 1
+    # + billing's cancellation card and the store's plan card (the subscription, each)
+    assert len(one.captured_queries) == 3 + 6 + 2
 
 
 # Panel down / failing ---------------------------------------------------------------------------
