@@ -33,6 +33,7 @@ from portal.billing.models import (
     InvoiceLine,
     Payment,
     PaymentRefund,
+    PlanChange,
     RefundMethod,
     RefundStatus,
     Renewal,
@@ -729,6 +730,21 @@ class RenewalAdmin(ReadOnlyAdmin):
     list_display = ("subscription", "period_start", "period_end", "invoice", "created_at")
     list_select_related = ("subscription", "invoice")
     date_hierarchy = "period_start"
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(ReadOnlyAdmin):
+    """Customers' changes of plan with their proration (docs/billing.md, Changing plan); made
+    and applied only by billing's services."""
+
+    list_display = (
+        "subscription", "from_product", "to_product", money_shown("credit"),
+        money_shown("charge"), "days_left", "days_in_period", "invoice", "status", "created_at",
+        "applied_at",
+    )  # fmt: skip
+    list_filter = ("status",)
+    list_select_related = ("subscription", "from_product", "to_product", "invoice")
+    date_hierarchy = "created_at"
 
 
 @admin.register(UsagePricing)
