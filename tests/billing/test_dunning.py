@@ -19,6 +19,7 @@ from portal.billing.services import (
     LineSpec,
     credit_balance,
     dunning,
+    invoice_cancel,
     invoice_create,
     payment_record,
 )
@@ -309,6 +310,58 @@ def test_the_unpaid_renewal_of_a_service_an_admin_terminated_is_cancelled_not_ch
 
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.CANCELLED
+
+
+def test_paying_the_period_invoiced_again_restores_the_service(vpn, simulator, sent_tasks, staff):
+    """Suspended for a renewal whose invoice an admin then cancelled (to correct it): the
+    next run invoices the period again, and paying that one restores the service."""
+    service, invoice = vpn
+    with at("2027-02-15"):
+        assert overdue_services_suspend() == 1
+        run_worker(service)
+        invoice_cancel(invoice=invoice, actor=staff, reason="wrong price")
+        [again] = renewals_issue()
+    with at("2027-02-16"):
+        pay(again.invoice, "bank-again")
+        [(subscription_id,)] = sent_tasks.named(RESTORE_TASK)
+        assert paid_service_restore(subscription_id=subscription_id) == "restored"
+        run_worker(service)
+
+    assert (again.period_start, again.invoice_id != invoice.pk) == (date(2027, 2, 10), True)
+    assert service.status == ServiceStatus.ACTIVE
+    assert on_panel(simulator, service) == "enable"
+    assert Subscription.objects.get().suspended_for is None
+
+
+def test_the_daily_safety_net_restores_a_period_paid_by_its_reissued_invoice(vpn, staff):
+    service, invoice = vpn
+    with at("2027-02-15"):
+        overdue_services_suspend()
+        run_worker(service)
+        invoice_cancel(invoice=invoice, actor=staff, reason="wrong price")
+        [again] = renewals_issue()
+        pay(again.invoice, "bank-again")  # its restore task lost
+    with at("2027-02-16"):
+        assert paid_services_restore() == 1
+        assert paid_services_restore() == 0
+
+    service.refresh_from_db()
+    assert service.pending_action == "unsuspend"
+
+
+def test_a_renewal_paid_after_its_service_ended_is_credited_not_extended(vpn, staff):
+    service, invoice = vpn
+    with at("2027-02-05"):
+        services.service_terminate(service=service, actor=staff, reason="customer left")
+        run_worker(service)
+        pay(invoice, "bank-late")  # before the daily run cancelled it
+
+    assert invoice.status == InvoiceStatus.PAID
+    assert Subscription.objects.get().next_due_date == date(2027, 2, 10)
+    assert credit_balance(invoice.customer_id) == invoice.total
+    assert invoice.customer.credit_entries.get().reason == (
+        f"Renewal of service #{service.pk} paid after it ended ({invoice.number})"
+    )
 
 
 def test_a_year_of_one_service_on_the_simulator(vpn, simulator, sent_tasks):

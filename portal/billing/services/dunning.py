@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from portal.billing import events
@@ -224,7 +225,7 @@ def paid_service_restore(*, subscription_id: int) -> str:
             .get(pk=subscription_id)
         )
         renewal = subscription.suspended_for
-        if renewal is None or renewal.invoice.status != InvoiceStatus.PAID:
+        if renewal is None or not suspended_period_paid(subscription):
             return "nothing"
         service = subscription.service
         ending = (
@@ -246,10 +247,20 @@ def paid_service_restore(*, subscription_id: int) -> str:
     return "restored"
 
 
+def suspended_period_paid(subscription: Subscription) -> bool:
+    """Whether the period dunning suspended the service for is paid: by the renewal it was
+    suspended for, or by the one that invoiced that period again after its invoice was
+    cancelled — either moved the due date past the period's start."""
+    renewal = subscription.suspended_for
+    return renewal is not None and subscription.next_due_date > renewal.period_start
+
+
 def paid_services_restore() -> int:
     """The daily safety net of the restore each payment queues: every service dunning
-    suspended whose renewal is paid now."""
-    flagged = Subscription.objects.filter(suspended_for__invoice__status=InvoiceStatus.PAID)
+    suspended whose suspended period is paid now."""
+    flagged = Subscription.objects.filter(
+        suspended_for__isnull=False, next_due_date__gt=F("suspended_for__period_start")
+    )
     results = [
         paid_service_restore(subscription_id=pk) for pk in flagged.values_list("pk", flat=True)
     ]

@@ -35,8 +35,10 @@ from portal.billing.services.invoices import BillingRefused
 from portal.billing.services.numbering import next_number
 from portal.billing.services.plan_change_apply import plan_changes_settle
 from portal.core.queue import enqueue_on_commit
+from provisioning.models import ServiceAction, ServiceStatus
 from provisioning.services import service_create
 
+ENDED = (ServiceStatus.TERMINATED, ServiceStatus.FAILED)
 #: Unsuspends a service dunning suspended once its overdue invoice is paid (billing/tasks.py).
 RESTORE_TASK = "billing.restore_paid_service"
 
@@ -159,28 +161,44 @@ def _settle(invoice: Invoice, actor: Any) -> None:
     for line in lines:
         if line.product_id is not None:
             _order_services(invoice, line, actor)
-    for renewal in Renewal.objects.filter(invoice=invoice).select_related("subscription"):
-        Subscription.objects.filter(
-            pk=renewal.subscription_id, next_due_date=renewal.period_start
-        ).update(next_due_date=renewal.period_end)
-        if renewal.subscription.suspended_for_id == renewal.pk:
-            enqueue_on_commit(RESTORE_TASK, renewal.subscription_id)
+    renewals = Renewal.objects.filter(invoice=invoice).select_related(
+        "subscription__service", "subscription__suspended_for"
+    )
+    ended = [renewal for renewal in renewals if not _renewal_settle(renewal)]
     plan_changes_settle(invoice, actor)
     invoice.number = next_number(InvoiceKind.INVOICE, now)
+    credits = [
+        (line.amount, f"Added funds ({invoice.number})") for line in lines if line.adds_credit
+    ] + [
+        (invoice.total, f"Renewal of service #{renewal.subscription.service_id} paid after it "
+         f"ended ({invoice.number})")
+        for renewal in ended
+    ]  # fmt: skip
     CreditEntry.objects.bulk_create(
-        CreditEntry(
-            customer_id=invoice.customer_id,
-            amount=line.amount,
-            reason=f"Added funds ({invoice.number})",
-            invoice=invoice,
-        )
-        for line in lines
-        if line.adds_credit
+        CreditEntry(customer_id=invoice.customer_id, amount=amount, reason=reason, invoice=invoice)
+        for amount, reason in credits
     )
     events.record(
         customer_id=invoice.customer_id, invoice=invoice, actor=actor, action="invoice_paid",
         number=invoice.number,
     )  # fmt: skip
+
+
+def _renewal_settle(renewal: Renewal) -> bool:
+    """A paid renewal moves the due date on by its period and, when dunning suspended the
+    service for that period, queues the restore. False when the service has ended (or is
+    being terminated) meanwhile: nothing is extended, and the caller credits what was paid."""
+    subscription = renewal.subscription
+    service = subscription.service
+    if service.status in ENDED or service.pending_action == ServiceAction.TERMINATE:
+        return False
+    Subscription.objects.filter(pk=subscription.pk, next_due_date=renewal.period_start).update(
+        next_due_date=renewal.period_end
+    )
+    suspended_for = subscription.suspended_for
+    if suspended_for is not None and suspended_for.period_start == renewal.period_start:
+        enqueue_on_commit(RESTORE_TASK, subscription.pk)
+    return True
 
 
 def _order_services(invoice: Invoice, line: InvoiceLine, actor: Any) -> None:
