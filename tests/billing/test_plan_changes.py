@@ -185,6 +185,15 @@ def test_asked_twice_one_change_and_one_invoice(active, plans):
     assert BillingEvent.objects.filter(action="plan_change_requested").count() == 1
 
 
+def test_a_downgrade_asked_twice_credits_once(active, plans, customer):
+    with at("2027-01-20"):
+        first = change_to(active, plans["small"], "4.99")
+        second = change_to(active, plans["small"], "4.99")
+
+    assert first.pk == second.pk
+    assert credit_balance(customer) == Decimal("3.39")
+
+
 def test_another_plan_while_one_waits_replaces_it(active, plans, product_for):
     other = product_for(name="VPN 1000", download_mbps=1000)
     with at("2027-01-20"):

@@ -15,7 +15,8 @@ its paid time (the store offers the plans and their prices, ``portal/store/plan_
   that is being cancelled, whose renewal invoice is unpaid (pay it first: then the next period
   is paid and counted too), whose paid time is over, or for the plan it is on already.
 - **One pending change** per subscription (the database refuses a second): asked again for the
-  same plan, the pending one is returned (a double submit); for another plan, the pending one's
+  same plan, the pending one is returned (a double submit; likewise the change just applied while
+  the package is being changed); for another plan, the pending one's
   unpaid invoice is cancelled, which cancels it, and the new one is made. A change whose invoice
   is cancelled is cancelled (``invoices.invoice_cancel``); the daily run cancels one whose paid
   period ended unpaid and applies a paid one the service was too busy for.
@@ -185,6 +186,12 @@ def _start(
     if pending is not None and pending.to_product_id == product.pk:
         return pending
     service = Service.objects.select_related("product").get(pk=subscription.service_id)
+    if service.pending_product_id == product.pk and (
+        applied := PlanChange.objects.filter(
+            subscription=subscription, status=PlanChangeStatus.APPLIED, to_product=product
+        ).first()
+    ):
+        return applied  # asked again while the panel is being changed: that change
     if service.product_id == product.pk:
         raise BillingRefused(f"This service is on {service.product.name} already.")
     if (refusal := plan_change_refusal(subscription, service)) is not None:

@@ -1,0 +1,64 @@
+"""Changing plan raced on PostgreSQL: an upgrade sent four times at once (a double click, two
+tabs) makes one change and one invoice; a downgrade four times at once credits once."""
+
+from decimal import Decimal
+
+import pytest
+
+from portal.billing.models import CreditEntry, Invoice, PlanChange, Subscription
+from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services.plan_changes import plan_change_start
+from provisioning.models import Service, ServiceStatus
+from tests.concurrency import at_once
+from tests.services import postgresql_or_skip
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("sent_tasks"),
+]
+
+
+@pytest.fixture
+def subscription(customer, product) -> Subscription:
+    line = LineSpec(
+        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+        cycle="monthly",
+    )  # fmt: skip
+    invoice = invoice_create(customer=customer, lines=[line], actor=None)
+    payment_record(
+        invoice=invoice, amount=invoice.total, gateway="bank_transfer", reference="bank-1",
+        actor=None,
+    )  # fmt: skip
+    Service.objects.update(status=ServiceStatus.ACTIVE, pending_action="")
+    return Subscription.objects.get()
+
+
+def switch(subscription, product, price: str):
+    return lambda: plan_change_start(
+        subscription=subscription, product=product, recurring_price=Decimal(price),
+        description=f"{product.name} (monthly)", actor=None,
+    ).pk  # fmt: skip
+
+
+def test_an_upgrade_at_once_makes_one_change_and_one_invoice(subscription, product_for):
+    postgresql_or_skip()
+    big = product_for(name="VPN 500", download_mbps=500)
+
+    made, errors = at_once([switch(subscription, big, "19.99")] * 4)
+
+    assert errors == []
+    assert len(set(made)) == 1
+    assert PlanChange.objects.count() == 1
+    assert Invoice.objects.filter(source_key__startswith="plan-change:").count() == 1
+
+
+def test_a_downgrade_at_once_credits_once(subscription, product_for):
+    postgresql_or_skip()
+    small = product_for(name="VPN 10", download_mbps=10)
+
+    made, errors = at_once([switch(subscription, small, "4.99")] * 4)
+
+    assert errors == []
+    assert len(set(made)) == 1
+    assert CreditEntry.objects.count() == 1
