@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 
@@ -41,20 +42,32 @@ def issue_usage_charges() -> int:
 
 
 @shared_task(name="billing.run_dunning", ignore_result=True)
-def run_dunning() -> dict[str, int]:
+def run_dunning() -> dict[str, object]:
     """Daily: restore what was paid, terminate what customers cancelled, remind, suspend,
     terminate, cancel unpaid orders, finish or expire changes of plan (each step safe to
     repeat)."""
-    done = {
-        "restored": paid_services_restore(),
-        "cancellations_done": cancellations_run(),
-        "ended_cancelled": ended_services_renewals_cancel(),
-        "reminded": overdue_reminders_send(),
-        "suspended": overdue_services_suspend(),
-        "terminated": overdue_services_terminate(),
-        "orders_cancelled": unpaid_orders_cancel(),
-        **{f"plan_changes_{step}": count for step, count in plan_changes_run().items()},
+    steps: dict[str, Callable[[], object]] = {
+        "restored": paid_services_restore,
+        "cancellations_done": cancellations_run,
+        "ended_cancelled": ended_services_renewals_cancel,
+        "reminded": overdue_reminders_send,
+        "suspended": overdue_services_suspend,
+        "terminated": overdue_services_terminate,
+        "orders_cancelled": unpaid_orders_cancel,
+        "plan_changes": plan_changes_run,
     }
+    done: dict[str, object] = {}
+    for name, step in steps.items():
+        try:
+            outcome = step()
+        except Exception:  # one broken step must not skip the others for everyone today
+            logger.exception("Dunning step %s failed; the next steps run, tomorrow retries", name)
+            done[name] = "failed"
+            continue
+        if isinstance(outcome, dict):
+            done.update({f"{name}_{key}": count for key, count in outcome.items()})
+        else:
+            done[name] = outcome
     logger.info("Dunning: %s", done)
     return done
 

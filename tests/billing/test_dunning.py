@@ -14,6 +14,7 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 
+from portal.billing import tasks
 from portal.billing.models import BillingEvent, InvoiceStatus, Renewal, Subscription
 from portal.billing.services import (
     LineSpec,
@@ -402,3 +403,16 @@ def test_a_year_of_one_service_on_the_simulator(vpn, simulator, sent_tasks):
     assert (starts[0], starts[-1]) == (date(2027, 2, 10), never)
     reminders = EmailRecord.objects.filter(kind="invoice_overdue").count()
     assert reminders == 4  # 1 and 3 days after the late and the never-paid due dates
+
+
+def test_a_failing_step_does_not_stop_the_rest_of_the_daily_run(vpn, monkeypatch, caplog):
+    def broken() -> int:
+        raise RuntimeError("a broken row")
+
+    monkeypatch.setattr(tasks, "paid_services_restore", broken)
+    with at("2027-02-15"):
+        done = tasks.run_dunning()
+
+    assert done["restored"] == "failed"
+    assert (done["reminded"], done["suspended"]) == (1, 1)
+    assert "Dunning step restored failed" in caplog.text

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.billing import events
@@ -60,12 +60,16 @@ def overdue_reminders_send(*, today: date | None = None) -> int:
     if not steps:
         return 0
     catch_up = timedelta(days=steps[-1] + REMINDER_CATCH_UP_DAYS)
-    overdue = Invoice.objects.filter(
-        kind=InvoiceKind.INVOICE,
-        status=InvoiceStatus.UNPAID,
-        due_at__date__lte=today,
-        due_at__date__gte=today - catch_up,
-    ).select_related("customer__user")
+    overdue = (
+        Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE,
+            status=InvoiceStatus.UNPAID,
+            due_at__date__lte=today,
+            due_at__date__gte=today - catch_up,
+        )
+        .exclude(lines__adds_credit=True)  # adding funds is the customer's choice, not a debt
+        .select_related("customer__user")
+    )
     sent = 0
     for invoice in overdue:
         days = (today - timezone.localdate(invoice.due_at)).days
@@ -204,12 +208,17 @@ def ended_services_renewals_cancel() -> int:
         invoice__status=InvoiceStatus.UNPAID,
         subscription__service__status__in=(ServiceStatus.TERMINATED, ServiceStatus.FAILED),
     ).select_related("invoice")
+    cancelled = 0
     for renewal in ended:
-        invoice_cancel(
-            invoice=renewal.invoice, actor=None, reason="The service has ended",
-            credit_paid=True,
-        )  # fmt: skip
-    return len(ended)
+        try:
+            invoice_cancel(
+                invoice=renewal.invoice, actor=None, reason="The service has ended",
+                credit_paid=True,
+            )  # fmt: skip
+        except BillingRefused:  # paid since the query: the payment went to credit (payments)
+            continue
+        cancelled += 1
+    return cancelled
 
 
 def paid_service_restore(*, subscription_id: int) -> str:
@@ -268,17 +277,20 @@ def paid_services_restore() -> int:
 
 
 def unpaid_orders_cancel(*, today: date | None = None) -> int:
-    """Cancel each invoice ordering services that nothing was paid on,
+    """Cancel each invoice ordering services (or adding funds) that nothing was paid on,
     ``BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS`` after its due date; returns how many."""
     today = today or clock.today()
     cutoff = today - timedelta(days=settings.BILLING_CANCEL_UNPAID_ORDER_AFTER_DAYS)
-    stale = Invoice.objects.filter(
-        kind=InvoiceKind.INVOICE,
-        status=InvoiceStatus.UNPAID,
-        amount_paid=0,
-        due_at__date__lte=cutoff,
-        lines__product__isnull=False,
-    ).distinct()
+    stale = (
+        Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE,
+            status=InvoiceStatus.UNPAID,
+            amount_paid=0,
+            due_at__date__lte=cutoff,
+        )
+        .filter(Q(lines__product__isnull=False) | Q(lines__adds_credit=True))
+        .distinct()
+    )
     cancelled = 0
     for invoice in stale:
         try:
