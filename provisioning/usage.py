@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import logging
 import queue
-import time
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -177,9 +177,9 @@ def usage_pull_all(*, today: date | None = None) -> UsagePullSummary:
 
 LOCK_PREFIX = "usage-pull"
 LOCK_SECONDS = 600
-"""A pull's lock lives this long unless renewed; the pull renews it every third of that while it
-runs, so a lock whose worker died frees the panel within ten minutes, long before the next
-hourly pull."""
+"""A pull's lock lives this long unless renewed; a timer thread renews it every third of that
+while the pull runs (whatever its panels answer, or fail to), so only a worker that died or
+froze lets it lapse, and then the panel is free again within ten minutes."""
 
 
 @dataclass
@@ -189,17 +189,15 @@ class PullLock:
 
     key: str
     token: str
-    renewed_at: float
 
     @classmethod
     def acquire(cls, name: str) -> PullLock | None:
-        lock = cls(f"{LOCK_PREFIX}:{name}", uuid.uuid4().hex, time.monotonic())
+        lock = cls(f"{LOCK_PREFIX}:{name}", uuid.uuid4().hex)
         return lock if cache.add(lock.key, lock.token, timeout=LOCK_SECONDS) else None
 
-    def renew_if_due(self) -> None:
-        if time.monotonic() - self.renewed_at >= LOCK_SECONDS / 3 and self._ours():
+    def renew(self) -> None:
+        if self._ours():
             cache.touch(self.key, LOCK_SECONDS)
-            self.renewed_at = time.monotonic()
 
     def release(self) -> None:
         # If ours expired mid-pull, another pull's lock must survive.
@@ -208,6 +206,26 @@ class PullLock:
 
     def _ours(self) -> bool:
         return cache.get(self.key) == self.token
+
+
+@contextmanager
+def _kept(locks: list[PullLock]) -> Iterator[None]:
+    """Renew ``locks`` every third of ``LOCK_SECONDS`` on a timer thread (cache calls only, no
+    database) for as long as the block runs."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LOCK_SECONDS / 3):
+            for lock in locks:
+                lock.renew()
+
+    renewer = threading.Thread(target=renew, name="usage-pull-lock", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
 
 
 def _already_running(what: str) -> UsagePullSummary:
@@ -289,14 +307,13 @@ def _pull(
             for job in jobs:
                 future = pool.submit(lanes.fetch, job.service.remote_name, job.year, job.month)
                 futures[future] = job
+        stack.enter_context(_kept(locks))
         batch: list[tuple[_Job, _Fetched]] = []
         for future in as_completed(futures):
             batch.append((futures[future], _result(future)))
             if len(batch) >= STORE_BATCH:
                 _store_batch(batch, run_id, summary)
                 batch = []
-                for lock in locks:
-                    lock.renew_if_due()
         _store_batch(batch, run_id, summary)
     if summary.failed:
         logger.warning("Usage pull: %d pulled, %d failed", summary.pulled, summary.failed)

@@ -120,6 +120,28 @@ def test_the_lock_of_a_worker_that_died_expires_by_itself(
     assert (summary.pulled, summary.skipped) == (2, [])
 
 
+def test_a_pull_longer_than_the_locks_life_keeps_it_renewed(
+    simulator, panel_with_services, monkeypatch, settings
+):
+    """Each call slow, fewer results than a batch: the lock is renewed on its timer, so a
+    second pull started after the lock's first life is still refused."""
+    server, services = panel_with_services(simulator, 6)
+    monkeypatch.setattr(usage, "LOCK_SECONDS", 1)
+    settings.USAGE_PULL_CONCURRENCY_PER_PANEL = 1
+    simulator.knob("POST", "faults", {"latency_ms": 400})  # about 2.4 s in all
+    simulator.knob("POST", "calls/reset")
+
+    def second() -> usage.UsagePullSummary:
+        time.sleep(1.6)
+        return usage_pull_server(server_id=server.pk)
+
+    first, late = run_in_threads(lambda: usage_pull_server(server_id=server.pk), second)
+
+    assert first.pulled == len(services)
+    assert late.skipped == [f"server #{server.pk}: already running"]
+    assert traffic_calls(simulator) == len(services)
+
+
 def test_a_pull_that_fails_lets_go_of_its_locks(simulator, panel_with_services, monkeypatch):
     panel_with_services(simulator, 2)
 
