@@ -72,7 +72,7 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     )
     if isinstance(service, JsonResponse):
         return service
-    today = timezone.localdate()
+    today = timezone.now().date()  # UTC: the panel's months, as usage billing's
     years = traffic_years(service, today)
     year = parse_year_or_month(request.GET.get("year"))
     month = parse_year_or_month(request.GET.get("month"))

@@ -153,7 +153,7 @@ def service_traffic(request: HttpRequest, pk: int) -> HttpResponse:
         service,
         year=request.GET.get("year"),
         month=request.GET.get("month"),
-        today=timezone.localdate(),
+        today=timezone.now().date(),  # UTC: the panel's months, as usage billing's
     )
     context["cards"] = service_cards(request, service, "traffic")
     context["metered"] = service.product.typed_settings.metered

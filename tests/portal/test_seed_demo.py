@@ -1,9 +1,11 @@
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from portal.accounts.models import Customer
-from portal.billing.models import TaxRate
+from portal.billing.models import TaxRate, UsagePricing
 from portal.core.models import Branding
 from portal.demo.config import DemoConfig, demo_config_path
 from portal.store.models import Plan
@@ -54,6 +56,10 @@ def test_seed_demo_creates_logins_and_two_panels_in_one_group_and_is_idempotent(
         "annual", "monthly", "quarterly", "semiannual"
     ]  # fmt: skip
     assert plans["vpn-unlimited"].prices.count() == 2
+    pricing = UsagePricing.objects.get()
+    assert (pricing.product.name, pricing.price_per_gb_download, pricing.included_gb_download) == (
+        "VPN Unlimited (metered)", Decimal("0.02"), Decimal("100")
+    )  # fmt: skip
     branding = Branding.objects.get()
     assert (branding.country, branding.vat_id) == ("DE", "DE136695976")
     assert TaxRate.objects.get().country == "DE"

@@ -4,9 +4,10 @@ Runs against a real simulator; the client is backdated so the previous month has
 """
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -89,11 +90,13 @@ def test_current_month_runs_up_to_today(owner_client, live_service):
     assert data["total_upload"] == sum(d["upload"] for d in data["days"])
 
 
-def test_a_future_month_is_empty_without_asking_the_panel(owner_client, live_service, monkeypatch):
-    today = timezone.localdate().replace(month=6, day=15)
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today)
+def test_a_future_month_is_empty_without_asking_the_panel(owner_client, live_service):
+    today = timezone.now().date().replace(month=6, day=15)
 
-    response = owner_client.get(traffic_url(live_service, year=today.year, month=today.month + 1))
+    with time_machine.travel(datetime(today.year, 6, 15, 12, tzinfo=UTC), tick=False):
+        response = owner_client.get(
+            traffic_url(live_service, year=today.year, month=today.month + 1)
+        )
 
     assert response.status_code == 200
     assert response.json() == {

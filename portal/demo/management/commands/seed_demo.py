@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from portal.accounts.models import Customer
-from portal.billing.models import TaxRate
+from portal.billing.models import TaxRate, UsagePricing
 from portal.core.models import Branding
 from portal.demo.config import DemoConfig, load_or_create_demo_config
 from portal.store.models import Plan, PlanPrice
@@ -31,6 +31,7 @@ class Command(BaseCommand):
             group, servers = self._seed_servers(config)
             products = self._seed_products(config, group, servers)
             self._seed_store(products)
+            self._seed_usage_pricing(products[1])
             self._seed_shop()
             services.service_create(
                 customer=customer,
@@ -124,6 +125,19 @@ class Command(BaseCommand):
                               setup_fee=Decimal(setup_fee))
                     for cycle, price in prices.items()
                 )  # fmt: skip
+
+    def _seed_usage_pricing(self, metered: Product) -> None:
+        """The metered plan's traffic: 100 GB down and 20 GB up a month included, then 0.02 EUR
+        per GB either way (left alone once it exists)."""
+        UsagePricing.objects.get_or_create(
+            product=metered,
+            defaults={
+                "price_per_gb_download": Decimal("0.02"),
+                "included_gb_download": Decimal("100"),
+                "price_per_gb_upload": Decimal("0.02"),
+                "included_gb_upload": Decimal("20"),
+            },
+        )
 
     def _seed_shop(self) -> None:
         """The seller on the invoices and German VAT, unless the admin has set them already."""
