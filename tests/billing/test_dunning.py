@@ -31,6 +31,7 @@ from portal.billing.services.dunning import (
     overdue_services_terminate,
     paid_service_restore,
     paid_services_restore,
+    suspension_exempt,
 )
 from portal.billing.services.payments import RESTORE_TASK
 from portal.billing.services.renewals import renewals_issue
@@ -184,6 +185,21 @@ def test_an_admin_suspension_is_not_undone_by_paying(vpn, sent_tasks, staff):
 
     assert sent_tasks.named(RESTORE_TASK) == []
     assert service.status == ServiceStatus.SUSPENDED
+
+
+def test_the_terminate_step_checks_the_exemption_again_under_its_lock(vpn, staff):
+    """An admin's exemption that commits after the run picked the renewal."""
+    service, invoice = vpn
+    with at("2027-03-12"):
+        suspension_exempt(
+            subscription=service.subscription, until=date(2027, 3, 20), actor=staff,
+            reason="paying by cheque",
+        )  # fmt: skip
+        terminated = dunning._terminate(invoice.renewal.pk, date(2027, 3, 12))
+
+    service.refresh_from_db()
+    assert terminated is False
+    assert service.pending_action == ""
 
 
 def test_the_suspend_step_checks_the_invoice_again_under_its_lock(vpn):

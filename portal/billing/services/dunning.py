@@ -166,10 +166,12 @@ def overdue_services_terminate(*, today: date | None = None) -> int:
         subscription__service__status__in=(ServiceStatus.ACTIVE, ServiceStatus.SUSPENDED)
     )
     due = _not_exempt(due, today)
-    return sum(_terminate(renewal_id) for renewal_id in due.values_list("pk", flat=True))
+    return sum(_terminate(renewal_id, today) for renewal_id in due.values_list("pk", flat=True))
 
 
-def _terminate(renewal_id: int) -> bool:
+def _terminate(renewal_id: int, today: date) -> bool:
+    """Under the invoice's and the subscription's locks, as ``_suspend``: a payment or an
+    admin's exemption that landed since the query wins."""
     with transaction.atomic():
         renewal = Renewal.objects.select_related("subscription__ordered_on").get(pk=renewal_id)
         invoice = Invoice.objects.select_for_update().get(pk=renewal.invoice_id)
@@ -180,6 +182,8 @@ def _terminate(renewal_id: int) -> bool:
             .select_related("service")
             .get(pk=renewal.subscription_id)
         )
+        if subscription.no_suspension_until and subscription.no_suspension_until >= today:
+            return False
         service = subscription.service
         reason = f"Invoice {invoice} unpaid since {timezone.localdate(invoice.due_at)}"
         try:
