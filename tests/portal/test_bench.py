@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.bench.report import METRICS, ratios, skipped, summarize, table, verdicts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +114,29 @@ def test_quick_run_of_the_panel_client_saves_json_and_prints_ratios(tmp_path):
         f"{panel_client['ops_per_s']:.2f}",
         f"{expected['ops_per_s']:.2f}",
     ]
+
+
+def test_quick_usage_pull_prints_its_wall_time_beside_a_serial_pull_as_a_ratio(tmp_path):
+    saved = tmp_path / "last.json"
+
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "tests.bench", "--quick", "--scenario", "usage_pull"),
+            *("--save", str(saved)),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr
+    pull = json.loads(saved.read_text())["scenarios"]["usage_pull"]
+    notes = pull["extra"]
+    assert (pull["count"], notes["panels"], notes["latency_ms"]) == (1000, 10, 50)
+    assert notes["log_rows"] >= 1000  # every service's call logged
+    assert notes["ratio"] == pytest.approx(notes["serial_estimate_s"] / notes["wall_s"], rel=0.05)
+    assert notes["ratio"] > 1  # the figure itself is the bench's to judge, not a test's
+    verdict = next(line for line in done.stdout.splitlines() if "usage pull (1000" in line)
+    assert f"{notes['ratio']:.1f}x faster than serial; goal ≥ 20x:" in verdict
