@@ -6,7 +6,7 @@ is not undone by a payment."""
 
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -432,3 +432,64 @@ def test_a_failing_step_does_not_stop_the_rest_of_the_daily_run(vpn, monkeypatch
     assert done["restored"] == "failed"
     assert (done["reminded"], done["suspended"]) == (1, 1)
     assert "Dunning step restored failed" in caplog.text
+
+
+def test_a_leap_year_through_the_daily_tasks_each_run_twice(
+    customer, simulator, server_for, product_for, settings, sent_tasks
+):
+    """First paid on 31 Jan 2028: due on 29 Feb, then back on the 31st where the month has
+    one. Each day the beat's two tasks run twice; the June renewal is paid six days late
+    (suspended on the panel on day 5, restored on payment), the December one never (its client
+    deleted after 30 days)."""
+    settings.BILLING_RENEWAL_DAYS_BEFORE = 7
+    settings.BILLING_OVERDUE_REMINDER_DAYS = [1, 3]
+    settings.BILLING_SUSPEND_AFTER_DAYS = 5
+    settings.BILLING_TERMINATE_AFTER_DAYS = 30
+    settings.EMAIL_BACKEND = "portal.notifications.backends.QueuedEmailBackend"
+    product = product_for((server_for(simulator), "office"), name="VPN 100")
+    line = LineSpec(
+        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+        cycle="monthly",
+    )  # fmt: skip
+    with at("2028-01-31"):
+        pay(invoice_create(customer=customer, lines=[line], actor=None), "bank-order")
+        subscription = Subscription.objects.get(customer=customer)
+        service = subscription.service
+        run_worker(service)
+    late, never = date(2028, 6, 30), date(2028, 12, 31)
+    statuses: dict[str, str] = {}
+    day = date(2028, 2, 1)
+    while day <= date(2029, 2, 5):
+        with at(day.isoformat()):
+            for _ in range(2):
+                tasks.issue_renewals()
+            for renewal in Renewal.objects.filter(invoice__status=InvoiceStatus.UNPAID):
+                if renewal.period_start not in (late, never):
+                    pay(renewal.invoice, f"bank-{renewal.pk}")
+            if day == date(2028, 7, 6):
+                pay(Renewal.objects.get(period_start=late).invoice, "bank-late")
+            for (subscription_id,) in sent_tasks.named(RESTORE_TASK):
+                paid_service_restore(subscription_id=subscription_id)
+            sent_tasks.sent.clear()
+            for _ in range(2):
+                tasks.run_dunning()
+            service.refresh_from_db()
+            if service.pending_action:
+                run_worker(service)
+        statuses[day.isoformat()] = service.status
+        day += timedelta(days=1)
+
+    starts = list(Renewal.objects.values_list("period_start", flat=True))
+    assert [d.isoformat() for d in starts] == [
+        "2028-02-29", "2028-03-31", "2028-04-30", "2028-05-31", "2028-06-30", "2028-07-31",
+        "2028-08-31", "2028-09-30", "2028-10-31", "2028-11-30", "2028-12-31",
+    ]  # fmt: skip
+    assert statuses["2028-07-04"] == statuses["2028-07-06"] == ServiceStatus.ACTIVE
+    assert statuses["2028-07-05"] == ServiceStatus.SUSPENDED
+    assert statuses["2029-01-05"] == statuses["2029-01-29"] == ServiceStatus.SUSPENDED
+    assert statuses["2029-01-30"] == ServiceStatus.TERMINATED
+    assert on_panel(simulator, service) is None
+    assert EmailRecord.objects.filter(kind="invoice_overdue").count() == 4
+    assert EmailRecord.objects.filter(kind="service_suspended").count() == 2
+    assert EmailRecord.objects.filter(kind="service_terminated").count() == 1
+    assert Renewal.objects.get(period_start=never).invoice.status == InvoiceStatus.CANCELLED
