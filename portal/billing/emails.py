@@ -57,7 +57,7 @@ def dunning_notice_send(*, kind: str, renewal: Renewal, **context: object) -> bo
         kind,
         once_key=f"{kind}:renewal:{renewal.pk}",
         service_id=renewal.subscription.service_id,
-        plan=renewal.subscription.ordered_on.description,
+        plan=renewal.subscription.plan_description,
         **context,
     )
 
@@ -78,7 +78,7 @@ def cancellation_confirmed_send(*, cancellation: CancellationRequest) -> bool:
         context={
             "customer_name": customer.display_name,
             "service_id": subscription.service_id,
-            "plan": subscription.ordered_on.description,
+            "plan": subscription.plan_description,
             "cancellation": cancellation,
             "immediately": cancellation.terminate_on <= clock.today(),
             "service_url": f"{settings.PORTAL_BASE_URL}{path}",

@@ -258,6 +258,11 @@ class Subscription(models.Model):
             f"{self.get_cycle_display()}"
         )
 
+    @property
+    def plan_description(self) -> str:
+        """What it is called now: ``description`` after a change of plan, else as ordered."""
+        return self.description or self.ordered_on.description
+
 
 class Renewal(models.Model):
     """One period of a subscription, invoiced once: the database refuses a second renewal of

@@ -176,6 +176,18 @@ def test_immediately_terminates_now(vpn, simulator, signed_in):
         assert renewals_issue() == []
 
 
+@pytest.mark.django_db
+def test_the_confirmation_names_the_plan_the_service_is_on_now(active, customer):
+    Subscription.objects.filter(pk=active.pk).update(description="VPN 500 (monthly)")
+    active.refresh_from_db()
+    with at("2027-01-20"):
+        cancellation_request(subscription=active, when=END, reason="", actor=customer.user)
+
+    [email] = EmailRecord.objects.filter(kind="cancellation_confirmed")
+    assert "(VPN 500 (monthly))" in text_body(email.message)
+    assert "VPN 100" not in text_body(email.message)
+
+
 # Approval, rejection, withdrawal -----------------------------------------------------------------
 
 

@@ -116,7 +116,7 @@ def _cancelled_by(subscription: object, period_start: object) -> QuerySet[Cancel
 def _describe(subscription: Subscription, start: date, end: date) -> str:
     last_day = end - timedelta(days=1)
     return (
-        f"{subscription.description or subscription.ordered_on.description}, "
+        f"{subscription.plan_description}, "
         f"service #{subscription.service_id}: "
         f"{_day(start)} to {_day(last_day)}"
     )
