@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from portal.accounts.models import Customer
-from portal.billing.models import TaxRate, UsagePricing
+from portal.billing.models import Invoice, Subscription, TaxRate, UsagePricing
 from portal.core.models import Branding
 from portal.demo.config import DemoConfig, demo_config_path
 from portal.store.models import Plan
@@ -46,6 +46,10 @@ def test_seed_demo_creates_logins_and_two_panels_in_one_group_and_is_idempotent(
         servers, ["fra-main", "ams-main"], strict=True)]  # fmt: skip
     (service,) = Service.objects.filter(customer__user=customer_user)
     assert service.pending_action == "create"
+    # ordered and paid like a customer's, once: it renews and can change plan or be cancelled
+    (subscription,) = Subscription.objects.filter(service=service)
+    assert (subscription.cycle, subscription.recurring_price) == ("monthly", Decimal("4.99"))
+    assert Invoice.objects.get(source_key="demo:first-order").status == "paid"
     # The storefront sells both products, every cycle priced once; the seller is set.
     plans = {plan.slug: plan for plan in Plan.objects.select_related("product")}
     assert {slug: plan.product.name for slug, plan in plans.items()} == {

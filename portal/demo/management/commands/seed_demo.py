@@ -5,11 +5,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from portal.accounts.models import Customer
-from portal.billing.models import TaxRate, UsagePricing
+from portal.billing.cycles import BillingCycle
+from portal.billing.models import Gateway, InvoiceStatus, TaxRate, UsagePricing
+from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.core.models import Branding
 from portal.demo.config import DemoConfig, load_or_create_demo_config
 from portal.store.models import Plan, PlanPrice
-from provisioning import services
 from provisioning.models import Product, Server, ServerGroup
 
 
@@ -33,13 +34,7 @@ class Command(BaseCommand):
             self._seed_store(products)
             self._seed_usage_pricing(products[1])
             self._seed_shop()
-            services.service_create(
-                customer=customer,
-                product=products[0],
-                actor=None,
-                reason="demo data",
-                idempotency_key="demo:first-service",
-            )
+            self._seed_first_order(customer, products[0])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _seed_users(self, config: DemoConfig) -> Customer:
@@ -125,6 +120,27 @@ class Command(BaseCommand):
                               setup_fee=Decimal(setup_fee))
                     for cycle, price in prices.items()
                 )  # fmt: skip
+
+    def _seed_first_order(self, customer: Customer, product: Product) -> None:
+        """The demo customer's first service, ordered and paid by bank transfer as a customer's
+        would be: it has its billing period, renewals, change of plan and cancellation."""
+        price = PlanPrice.objects.get(plan__product=product, cycle=BillingCycle.MONTHLY).price
+        invoice = invoice_create(
+            customer=customer,
+            lines=[
+                LineSpec(
+                    description=f"{product.plan.name} (monthly)", unit_price=price,
+                    product=product, cycle=BillingCycle.MONTHLY, recurring_price=price,
+                )
+            ],
+            actor=None,
+            source_key="demo:first-order",
+        )  # fmt: skip
+        if invoice.status == InvoiceStatus.UNPAID:
+            payment_record(
+                invoice=invoice, amount=invoice.balance_due, gateway=Gateway.BANK_TRANSFER,
+                reference="demo:first-order", actor=None,
+            )  # fmt: skip
 
     def _seed_usage_pricing(self, metered: Product) -> None:
         """The metered plan's traffic: 100 GB down and 20 GB up a month included, then 0.02 EUR
