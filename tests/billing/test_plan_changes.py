@@ -230,6 +230,35 @@ def test_the_daily_run_expires_a_change_unpaid_at_the_end_of_its_period(active, 
     assert change.status == PlanChangeStatus.CANCELLED
 
 
+def test_no_renewal_while_an_upgrade_waits_for_payment_then_at_the_new_price(active, plans):
+    with at("2027-01-20"):
+        change = change_to(active, plans["big"], "19.99")
+    with at("2027-02-03"):  # renewal day: paid first, it would move the period and void the change
+        assert renewals_issue() == []
+    with at("2027-02-05"):
+        pay(change.invoice, "bank-upgrade")
+        change.refresh_from_db()
+        assert change.status == PlanChangeStatus.APPLIED
+        [renewal] = renewals_issue()
+
+    assert renewal.period_start == date(2027, 2, 10)
+    assert renewal.invoice.total == Decimal("19.99")
+    assert renewal.invoice.due_at.date() == date(2027, 2, 12)  # issued late: 7 days to pay
+
+
+def test_an_upgrade_never_paid_expires_then_the_renewal_is_issued_at_the_old_price(active, plans):
+    with at("2027-02-05"):
+        change_to(active, plans["big"], "19.99")
+        assert renewals_issue() == []
+    with at("2027-02-10"):
+        assert plan_changes_run() == {"applied": 0, "expired": 1}
+        [renewal] = renewals_issue()
+
+    assert renewal.period_start == date(2027, 2, 10)
+    assert renewal.invoice.total == Decimal("9.99")
+    assert renewal.invoice.due_at.date() == date(2027, 2, 17)
+
+
 def test_a_paid_change_the_service_was_busy_for_is_applied_by_the_daily_run(active, plans):
     with at("2027-01-20"):
         change = change_to(active, plans["big"], "19.99")

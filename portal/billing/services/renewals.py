@@ -7,7 +7,11 @@ the same moment — finds it and issues nothing. Services that are suspended are
 terminated or failed ones (or ones being terminated) are not; a period whose invoice was
 cancelled is invoiced again, and one an approved cancellation ends the service by is not
 invoiced at all. The customer's credit pays what it can at once; paying the
-invoice moves the due date on by exactly one cycle (``payments._settle``).
+invoice moves the due date on by exactly one cycle (``payments._settle``). A subscription with
+a pending change of plan is not renewed until the change is applied (paid) or expires at the end
+of its period (``plan_changes_run``): renewed first, its period would move and void the change
+being paid; renewed after, at the new price (issued late: due ``BILLING_RENEWAL_DAYS_BEFORE``
+days later).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from portal.billing.emails import invoice_issued_send
 from portal.billing.models import (
     CancellationRequest,
     CancellationStatus,
+    PlanChange,
+    PlanChangeStatus,
     Renewal,
     Subscription,
 )
@@ -51,6 +57,7 @@ def renewals_issue(*, today: date | None = None) -> list[Renewal]:
         .exclude(service__pending_action=ServiceAction.TERMINATE)
         .exclude(Exists(issued_already))
         .exclude(Exists(_cancelled_by(OuterRef("pk"), OuterRef("next_due_date"))))
+        .exclude(Exists(_pending_change(OuterRef("pk"))))
     )
     issued = []
     for subscription_id in due.values_list("pk", flat=True):
@@ -61,9 +68,10 @@ def renewals_issue(*, today: date | None = None) -> list[Renewal]:
 
 def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal | None:
     """The invoice for the subscription's next period, or None when that period's renewal
-    exists already (another run issued it). Due on the period's first day — or, issued late
-    (the task did not run), ``BILLING_RENEWAL_DAYS_BEFORE`` days after ``today``, so a
-    customer always has that long to pay before dunning counts the days."""
+    exists already (another run issued it) or a change of plan is pending. Due on the period's
+    first day — or, issued late (the task did not run, or a change of plan held it back),
+    ``BILLING_RENEWAL_DAYS_BEFORE`` days after ``today``, so a customer always has that long to
+    pay before dunning counts the days."""
     today = today or clock.today()
     with transaction.atomic():
         subscription = (
@@ -73,7 +81,11 @@ def renewal_issue(*, subscription_id: int, today: date | None = None) -> Renewal
         )
         start = subscription.next_due_date
         period = Renewal.objects.filter(subscription=subscription, period_start=start)
-        if period.filter(superseded=False).exists() or _cancelled_by(subscription, start).exists():
+        if (
+            period.filter(superseded=False).exists()
+            or _cancelled_by(subscription, start).exists()
+            or _pending_change(subscription).exists()
+        ):
             return None
         reissue = period.count()  # the earlier ones' invoices were cancelled
         end = add_cycle(start, subscription.cycle, anchor_day=subscription.anchor_day)
@@ -111,6 +123,10 @@ def _cancelled_by(subscription: object, period_start: object) -> QuerySet[Cancel
         status__in=(CancellationStatus.APPROVED, CancellationStatus.DONE),
         terminate_on__lte=period_start,
     )
+
+
+def _pending_change(subscription: object) -> QuerySet[PlanChange]:
+    return PlanChange.objects.filter(subscription=subscription, status=PlanChangeStatus.PENDING)
 
 
 def _describe(subscription: Subscription, start: date, end: date) -> str:
