@@ -21,6 +21,7 @@ from portal.billing.models import (
     PlanChange,
     PlanChangeStatus,
     Subscription,
+    TaxRate,
 )
 from portal.billing.proration import prorate
 from portal.billing.selectors import credit_balance
@@ -32,6 +33,7 @@ from portal.billing.services.plan_changes import (
     plan_changes_run,
 )
 from portal.billing.services.renewals import renewals_issue
+from portal.core.models import Branding
 from provisioning.models import Service, ServiceAction, ServiceStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_tasks")]
@@ -157,6 +159,32 @@ def test_a_downgrade_credits_the_difference_and_applies_at_once(active, plans, c
     assert Service.objects.get(pk=active.service_id).pending_product_id == plans["small"].pk
     active.refresh_from_db()
     assert active.recurring_price == Decimal("4.99")
+
+
+@pytest.fixture
+def german_vat() -> None:
+    """A German seller charging 19 % VAT; the customer (no country given) pays it."""
+    Branding.objects.update_or_create(pk=1, defaults={"country": "DE", "vat_id": "DE136695976"})
+    TaxRate.objects.create(country="DE", name="VAT", rate=Decimal("19"))
+
+
+def test_a_downgrade_and_back_the_same_day_costs_nothing_with_vat(
+    german_vat, active, plans, customer, product
+):
+    with at("2027-01-20"):
+        down = change_to(active, plans["small"], "4.99")
+        Service.objects.filter(pk=active.service_id).update(
+            pending_action="", pending_product=None, product=plans["small"]
+        )
+        # 3.39 net back, as the customer paid it: with 19 % VAT, 3.39 + 0.64.
+        assert credit_balance(customer) == Decimal("4.03")
+        up = change_to(active, product, "9.99")
+
+    # Same day, same days: the upgrade's net is the downgrade's net, its VAT the same rounding.
+    assert up.due == -down.due == Decimal("3.39")
+    up.invoice.refresh_from_db()
+    assert (up.invoice.total, up.invoice.status) == (Decimal("4.03"), InvoiceStatus.PAID)
+    assert credit_balance(customer) == 0
 
 
 def test_credit_pays_an_upgrade_at_once(active, plans, customer):

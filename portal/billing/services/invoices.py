@@ -190,6 +190,12 @@ def _retax(invoice: Invoice, treatment: TaxTreatment) -> None:
     )  # fmt: skip
 
 
+def gross_for(customer: Customer, net: Decimal) -> Decimal:
+    """``net`` with the tax an invoice of that subtotal would add for the customer now (none for
+    a reverse-charge or tax-exempt customer): what a credit owed for a net amount is worth."""
+    return totals([money(net)], _treatment(customer)).total
+
+
 def _treatment(customer: Customer, *, online: bool = True) -> TaxTreatment:
     """The customer's tax now; ``online=False`` skips the optional VIES check (a re-tax asks
     VIES only when the offline answer differs from the invoice's)."""

@@ -52,6 +52,7 @@ from portal.billing.services.credit import credit_apply
 from portal.billing.services.invoices import (
     BillingRefused,
     LineSpec,
+    gross_for,
     invoice_cancel,
     invoice_create,
 )
@@ -279,17 +280,21 @@ def _invoice(
 
 
 def _credit(change: PlanChange, subscription: Subscription) -> None:
+    """The net difference credited with the tax the customer pays now (``gross_for``), as an
+    upgrade invoice would add it: a downgrade and back costs nothing."""
+    amount = gross_for(subscription.customer, -change.due)
+    taxed = f", {format_money(amount)} with tax" if amount != -change.due else ""
     CreditEntry.objects.create(
         customer_id=subscription.customer_id,
-        amount=-change.due,
+        amount=amount,
         reason=(
             f"Plan change of service #{subscription.service_id}: {format_money(change.credit)} "
-            f"for the unused days, less {format_money(change.charge)} for the new plan"
+            f"for the unused days, less {format_money(change.charge)} for the new plan{taxed}"
         ),
     )
     events.record(
         customer_id=subscription.customer_id, action="plan_change_credited",
-        service=subscription.service_id, amount=-change.due,
+        service=subscription.service_id, net=-change.due, amount=amount,
     )  # fmt: skip
 
 
