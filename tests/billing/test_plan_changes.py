@@ -27,6 +27,7 @@ from portal.billing.proration import prorate
 from portal.billing.selectors import credit_balance
 from portal.billing.services import LineSpec, invoice_cancel, invoice_create, payment_record
 from portal.billing.services.invoices import BillingRefused
+from portal.billing.services.payments import invoice_settle_if_free
 from portal.billing.services.plan_changes import (
     plan_change_quote,
     plan_change_start,
@@ -185,6 +186,33 @@ def test_a_downgrade_and_back_the_same_day_costs_nothing_with_vat(
     up.invoice.refresh_from_db()
     assert (up.invoice.total, up.invoice.status) == (Decimal("4.03"), InvoiceStatus.PAID)
     assert credit_balance(customer) == 0
+
+
+def test_a_first_period_free_with_a_coupon_is_never_credited(customer, product, plans):
+    lines = [
+        LineSpec(
+            description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+            cycle="monthly", recurring_price=Decimal("9.99"),
+        ),
+        LineSpec(description="Coupon FIRSTFREE: first payment free", unit_price=Decimal("-9.99")),
+    ]  # fmt: skip
+    with at("2027-01-10"):
+        invoice_settle_if_free(
+            invoice=invoice_create(customer=customer, lines=lines, actor=None), actor=None
+        )
+    subscription = Subscription.objects.get(customer=customer)
+    assert subscription.recurring_price == Decimal("9.99")
+    Service.objects.filter(pk=subscription.service_id).update(
+        status=ServiceStatus.ACTIVE, pending_action="", action_requested_at=None,
+        action_due_at=None, action_token=None,
+    )  # fmt: skip
+    with at("2027-01-20"):
+        change = change_to(subscription, plans["small"], "4.99")
+
+    # Nothing was paid for the period: no credit for it (the cheaper plan's days are due).
+    assert (change.credit, change.charge) == (Decimal("0.00"), Decimal("3.38"))
+    assert credit_balance(customer) == 0
+    assert [line.amount for line in change.invoice.lines.all()] == [Decimal("3.38")]
 
 
 def test_credit_pays_an_upgrade_at_once(active, plans, customer):

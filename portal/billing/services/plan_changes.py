@@ -6,7 +6,7 @@ its paid time (the store offers the plans and their prices, ``portal/store/plan_
   day (``cycles.subtract_cycle``) — or, when the next period's renewal is paid already, in that
   one and the one before. Each period is prorated on its own with ``proration.prorate`` (whole
   days, each amount rounded half-up to the cent; a period paid ahead counts all its days), and
-  the figures are summed.
+  the figures are summed; the credit never exceeds what was paid for them (``_paid_net``).
 - **Due above zero**: one invoice (lines: the new plan for those days, less the credit for the
   old plan's) — the customer's credit pays what it can at once — and paying it applies the change
   (``plan_change_apply``). **Due zero or less**: applied at once; a credit goes to the
@@ -24,7 +24,7 @@ its paid time (the store offers the plans and their prices, ``portal/store/plan_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -101,6 +101,7 @@ def plan_change_quote(
         periods.append((start, end, proration))
         end = start
     periods.reverse()
+    periods = _credit_capped(subscription, periods)
     total = Proration(
         days_left=sum(p.days_left for *_, p in periods),
         days_in_period=sum(p.days_in_period for *_, p in periods),
@@ -108,6 +109,52 @@ def plan_change_quote(
         charge=sum((p.charge for *_, p in periods), ZERO),
     )
     return PlanQuote(total=total, periods=periods)
+
+
+def _credit_capped(
+    subscription: Subscription, periods: list[tuple[date, date, Proration]]
+) -> list[tuple[date, date, Proration]]:
+    """The periods' credits, in order, never more in all than what was paid (net) for the paid
+    time and not credited yet (``_paid_net``): a coupon or a discount lowers it."""
+    left = max(_paid_net(subscription, periods), ZERO)
+    capped = []
+    for start, end, proration in periods:
+        credit = min(proration.credit, left)
+        left -= credit
+        capped.append((start, end, replace(proration, credit=credit)))
+    return capped
+
+
+def _paid_net(subscription: Subscription, periods: list[tuple[date, date, Proration]]) -> Decimal:
+    """Paid before tax for the periods: each one's paid renewal invoice's subtotal, or for one
+    without (the first) the order line's share of its invoice's subtotal; plus the net of the
+    changes of plan applied since the first period began (a paid upgrade's due, less a
+    downgrade's credit)."""
+    paid = ZERO
+    for start, _end, _proration in periods:
+        renewal = (
+            Renewal.objects.filter(
+                subscription=subscription,
+                period_start=start,
+                superseded=False,
+                invoice__status=InvoiceStatus.PAID,
+            )
+            .select_related("invoice")
+            .first()
+        )
+        paid += renewal.invoice.subtotal if renewal else _order_share(subscription)
+    changes = PlanChange.objects.filter(
+        subscription=subscription,
+        status=PlanChangeStatus.APPLIED,
+        period_start__gte=periods[0][0],
+    )
+    return paid + sum((change.due for change in changes), ZERO)
+
+
+def _order_share(subscription: Subscription) -> Decimal:
+    """What the order paid (net) for the line the subscription was ordered on."""
+    line = subscription.ordered_on
+    return money(min(line.unit_price, line.invoice.subtotal / line.quantity))
 
 
 def plan_change_refusal(subscription: Subscription, service: Service) -> str | None:
