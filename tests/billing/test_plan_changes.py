@@ -17,6 +17,7 @@ from portal.billing.cycles import MONTHS, add_cycle, subtract_cycle
 from portal.billing.models import (
     BillingEvent,
     CancellationRequest,
+    CreditEntry,
     InvoiceStatus,
     PlanChange,
     PlanChangeStatus,
@@ -260,6 +261,43 @@ def test_another_plan_while_one_waits_replaces_it(active, plans, product_for):
     assert first.status == PlanChangeStatus.CANCELLED
     assert first.invoice.status == InvoiceStatus.CANCELLED
     assert second.status == PlanChangeStatus.PENDING
+
+
+def test_a_change_paid_in_part_by_credit_only_is_replaced_and_the_credit_returned(
+    active, plans, customer, product_for
+):
+    other = product_for(name="VPN 1000", download_mbps=1000)
+    with at("2027-01-20"):
+        CreditEntry.objects.create(customer=customer, amount=Decimal("2.00"), reason="Goodwill")
+        first = change_to(active, plans["big"], "19.99")  # 6.77 due, 2.00 of it from credit
+        assert first.invoice.amount_paid == Decimal("2.00")
+        assert credit_balance(customer) == 0
+        second = change_to(active, other, "29.99")
+
+    first.refresh_from_db()
+    assert (first.status, first.invoice.status) == (
+        PlanChangeStatus.CANCELLED,
+        InvoiceStatus.CANCELLED,
+    )
+    assert second.status == PlanChangeStatus.PENDING
+    # The 2.00 came back to credit, which paid the new change's invoice at once.
+    assert second.invoice.amount_paid == Decimal("2.00")
+    assert credit_balance(customer) == 0
+
+
+def test_a_change_with_gateway_money_on_it_is_not_replaced(active, plans, product_for):
+    other = product_for(name="VPN 1000", download_mbps=1000)
+    with at("2027-01-20"):
+        first = change_to(active, plans["big"], "19.99")
+        payment_record(
+            invoice=first.invoice, amount=Decimal("1.00"), gateway="bank_transfer",
+            reference="bank-part", actor=None,
+        )  # fmt: skip
+        with pytest.raises(BillingRefused, match="being paid"):
+            change_to(active, other, "29.99")
+
+    first.refresh_from_db()
+    assert first.status == PlanChangeStatus.PENDING
 
 
 def test_a_cancelled_invoice_cancels_its_change(active, plans):

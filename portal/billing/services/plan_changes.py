@@ -17,7 +17,8 @@ its paid time (the store offers the plans and their prices, ``portal/store/plan_
 - **One pending change** per subscription (the database refuses a second): asked again for the
   same plan, the pending one is returned (a double submit; likewise the change just applied while
   the package is being changed); for another plan, the pending one's
-  unpaid invoice is cancelled, which cancels it, and the new one is made. A change whose invoice
+  unpaid invoice is cancelled (what credit paid on it credited back; refused once a gateway's
+  money is on it), which cancels it, and the new one is made. A change whose invoice
   is cancelled is cancelled (``invoices.invoice_cancel``); the daily run cancels one whose paid
   period ended unpaid and applies a paid one the service was too busy for.
 """
@@ -39,6 +40,7 @@ from portal.billing.models import (
     OPEN_CANCELLATION,
     CancellationRequest,
     CreditEntry,
+    Gateway,
     Invoice,
     InvoiceStatus,
     PlanChange,
@@ -278,14 +280,22 @@ def _start(
 
 
 def _replace(pending: PlanChange, actor: Any) -> None:
-    """Cancel the pending change's invoice (which cancels the change) to make way for another."""
+    """Cancel the pending change's invoice (which cancels the change) to make way for another;
+    what the customer's credit paid on it goes back to their credit. Refused once other money
+    (a gateway's) is on it."""
     invoice = pending.invoice
-    if invoice is None or invoice.amount_paid > 0 or invoice.status != InvoiceStatus.UNPAID:
+    if (
+        invoice is None
+        or invoice.status != InvoiceStatus.UNPAID
+        or invoice.payments.exclude(gateway=Gateway.CREDIT).exists()
+    ):
         raise BillingRefused(
             f"Your change to {pending.to_product.name} is being paid (invoice {invoice}); please "
             "finish paying it first."
         )
-    invoice_cancel(invoice=invoice, actor=actor, reason="Replaced by another change of plan")
+    invoice_cancel(
+        invoice=invoice, actor=actor, reason="Replaced by another change of plan", credit_paid=True
+    )
 
 
 def _invoice(
