@@ -23,12 +23,18 @@ from portal.billing.models import (
     CreditEntry,
     Invoice,
     InvoiceStatus,
+    PlanChange,
+    PlanChangeStatus,
     Subscription,
     UsageCharge,
     UsagePricing,
 )
 from portal.billing.services import LineSpec, invoice_create, payment_record
-from portal.billing.services.usage import usage_charge_issue, usage_charges_issue
+from portal.billing.services.usage import (
+    months_to_bill,
+    usage_charge_issue,
+    usage_charges_issue,
+)
 from portal.billing.tasks import issue_usage_charges
 from portal.notifications.models import EmailRecord
 from provisioning import services
@@ -301,6 +307,28 @@ def test_a_terminated_service_has_its_last_month_billed_from_its_last_reading(me
         f"(from the reading of {year}-{month:02d}-20 12:00 UTC; the last before the service ended)"
     )
     assert usage_charges_issue() == []
+
+
+def test_a_service_moved_from_a_flat_plan_is_billed_from_the_month_of_the_move(
+    metered, product_for
+):
+    subscription = metered(history=False)
+    Subscription.objects.filter(pk=subscription.pk).update(  # ordered in March, flat then
+        created_at=datetime(2020, 3, 1, tzinfo=UTC)
+    )
+    PlanChange.objects.create(
+        subscription=subscription, from_product=product_for(name="VPN 100"),
+        from_price=Decimal("9.99"), to_product=subscription.service.product,
+        to_price=Decimal("5.00"), description="VPN Metered (monthly)",
+        period_start=date(2020, 4, 1), period_end=date(2020, 5, 1), days_left=10,
+        days_in_period=30, credit=Decimal("0"), charge=Decimal("0"),
+        status=PlanChangeStatus.APPLIED, applied_at=datetime(2020, 4, 20, tzinfo=UTC),
+    )  # fmt: skip
+    subscription.refresh_from_db()
+
+    months = months_to_bill(subscription, now=datetime(2020, 7, 2, tzinfo=UTC))
+
+    assert months == [(2020, 4), (2020, 5), (2020, 6)]  # not March: flat then
 
 
 def test_the_traffic_card_shows_the_figures_the_invoice_then_bills(metered, signed_in):

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from portal.billing import events
-from portal.billing.models import Subscription, UsageCharge
+from portal.billing.models import PlanChange, PlanChangeStatus, Subscription, UsageCharge
 from portal.billing.services.credit import credit_apply
 from portal.billing.services.invoices import LineSpec, invoice_create
 from portal.billing.usage_charges import UsageBill, rates_for, usage_bill
@@ -96,12 +96,15 @@ def usage_charge_issue(*, subscription_id: int, year: int, month: int) -> UsageC
 
 
 def months_to_bill(subscription: Subscription, *, now: datetime) -> list[Month]:
-    """The finished months (UTC) from the subscription's (or the pricing's) first one to the
-    last one before ``now`` — or the service's last, if it ended — not billed yet."""
+    """The finished months (UTC) from the subscription's (or the pricing's, or the change of plan
+    onto its product's) first one to the last one before ``now`` — or the service's last, if it
+    ended — not billed yet."""
     pricing = subscription.service.product.usage_pricing
     first = max(
         utc_month(subscription.created_at), (pricing.starts_on.year, pricing.starts_on.month)
     )
+    if moved_at := _moved_onto_product_at(subscription):
+        first = max(first, utc_month(moved_at))
     last = _previous(utc_month(now))
     if subscription.service.status == ServiceStatus.TERMINATED:
         last = min(last, utc_month(subscription.service.terminated_at or now))
@@ -183,6 +186,20 @@ def _metered_subscriptions(now: datetime) -> list[Subscription]:
         .order_by("pk")
     )
     return [s for s in candidates if s.service.product.typed_settings.metered]
+
+
+def _moved_onto_product_at(subscription: Subscription) -> datetime | None:
+    """When a change of plan last moved the service onto its product (None: ordered on it)."""
+    return (
+        PlanChange.objects.filter(
+            subscription=subscription,
+            status=PlanChangeStatus.APPLIED,
+            to_product_id=subscription.service.product_id,
+        )
+        .order_by("-applied_at")
+        .values_list("applied_at", flat=True)
+        .first()
+    )
 
 
 def _billed(subscription_id: int, year: int, month: int) -> bool:
