@@ -40,6 +40,7 @@ from portal.billing.models import (
     Subscription,
 )
 from portal.billing.services.invoices import BillingRefused, invoice_cancel
+from portal.billing.services.locking import subscription_lock
 from portal.core import clock
 from provisioning.exceptions import ProvisioningError
 from provisioning.models import Service, ServiceAction, ServiceStatus
@@ -78,7 +79,7 @@ def cancellation_request(
 
 
 def _request(subscription_id: int, when: str, reason: str, actor: Any) -> CancellationRequest:
-    subscription = _lock(subscription_id)
+    subscription = subscription_lock(subscription_id)
     if (existing := _latest_standing(subscription_id)) is not None:
         return existing
     service = Service.objects.get(pk=subscription.service_id)
@@ -119,7 +120,7 @@ def cancellation_approve(
 ) -> CancellationRequest:
     """Approve a waiting request (see the module docstring); approving again changes nothing."""
     with transaction.atomic():
-        subscription = _lock(cancellation.subscription_id)
+        subscription = subscription_lock(cancellation.subscription_id)
         locked = CancellationRequest.objects.select_for_update().get(pk=cancellation.pk)
         if locked.status in (S.APPROVED, S.DONE):
             return locked
@@ -177,7 +178,7 @@ def cancellation_reject(
 ) -> CancellationRequest:
     """Refuse a waiting request; ``note`` is shown to the customer on the service's page."""
     with transaction.atomic():
-        subscription = _lock(cancellation.subscription_id)
+        subscription = subscription_lock(cancellation.subscription_id)
         locked = CancellationRequest.objects.select_for_update().get(pk=cancellation.pk)
         if locked.status == S.REJECTED:
             return locked
@@ -199,7 +200,7 @@ def cancellation_withdraw(*, cancellation: CancellationRequest, actor: Any) -> C
     """The customer takes back an open request, until its termination has run; renewals go on
     (a renewal invoice cancelled by the approval is issued again by the next daily run)."""
     with transaction.atomic():
-        subscription = _lock(cancellation.subscription_id)
+        subscription = subscription_lock(cancellation.subscription_id)
         locked = CancellationRequest.objects.select_for_update().get(pk=cancellation.pk)
         if locked.status == S.WITHDRAWN:
             return locked
@@ -223,7 +224,7 @@ def cancellations_run(*, today: date | None = None) -> int:
     done = 0
     for cancellation_id, subscription_id in due.values_list("pk", "subscription_id"):
         with transaction.atomic():
-            subscription = _lock(subscription_id)
+            subscription = subscription_lock(subscription_id)
             locked = CancellationRequest.objects.select_for_update().get(pk=cancellation_id)
             if locked.status == S.APPROVED and locked.terminate_on <= today:
                 done += _terminate(locked, subscription)
@@ -274,19 +275,3 @@ def _terminate(cancellation: CancellationRequest, subscription: Subscription) ->
         service=subscription.service_id, reason=reason,
     )  # fmt: skip
     return True
-
-
-def _lock(subscription_id: int) -> Subscription:
-    """The subscription's unpaid renewal invoices, then the subscription itself, locked (the
-    order payments and dunning lock them in)."""
-    list(
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(
-            renewal__subscription_id=subscription_id,
-            renewal__superseded=False,
-            status=InvoiceStatus.UNPAID,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)

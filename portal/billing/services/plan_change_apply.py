@@ -32,6 +32,7 @@ from portal.billing.models import (
     Subscription,
 )
 from portal.billing.services.invoices import invoice_cancel
+from portal.billing.services.locking import subscription_lock
 from provisioning.exceptions import ProvisioningError
 from provisioning.models import Service, ServiceAction, ServiceStatus
 from provisioning.services import service_change_package
@@ -127,19 +128,3 @@ def _renewals_reprice(subscription: Subscription, change: PlanChange) -> list[st
         str(invoice_cancel(invoice=renewal.invoice, actor=None, reason=reason, credit_paid=True))
         for renewal in unpaid
     ]
-
-
-def subscription_lock(subscription_id: int) -> Subscription:
-    """The subscription's unpaid renewal invoices, then the subscription itself, locked (the
-    order payments, dunning and cancellations take them in)."""
-    list(
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(
-            renewal__subscription_id=subscription_id,
-            renewal__superseded=False,
-            status=InvoiceStatus.UNPAID,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)

@@ -58,11 +58,8 @@ from portal.billing.services.invoices import (
     invoice_cancel,
     invoice_create,
 )
-from portal.billing.services.plan_change_apply import (
-    WAITING,
-    plan_change_apply,
-    subscription_lock,
-)
+from portal.billing.services.locking import subscription_lock
+from portal.billing.services.plan_change_apply import WAITING, plan_change_apply
 from portal.core import clock
 from provisioning.models import Product, Service, ServiceStatus
 
