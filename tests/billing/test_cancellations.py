@@ -5,11 +5,10 @@ terminated now; with manual approval it waits for an admin, who approves (the cu
 emailed) or rejects (the customer reads why); withdrawn, renewals go on; asked twice, one;
 another customer's service is a 404; the daily run twice terminates once."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from portal.billing.models import (
@@ -20,7 +19,7 @@ from portal.billing.models import (
     Renewal,
     Subscription,
 )
-from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services import LineSpec, invoice_create
 from portal.billing.services.cancellations import (
     cancellation_approve,
     cancellation_request,
@@ -33,23 +32,12 @@ from portal.notifications.models import EmailRecord
 from portal.notifications.payload import text_body
 from provisioning import services
 from provisioning.models import Service, ServiceAction, ServiceStatus
+from tests.billing.helpers import at, pay
 from vpnpanel import PanelClient
 
 pytestmark = [pytest.mark.usefixtures("sent_tasks", "private_cache")]
 
 END, NOW = "end_of_period", "immediately"
-
-
-def at(day: str):
-    """The clock at noon (UTC) of ``day``."""
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
-
-
-def pay(invoice, reference: str) -> None:
-    payment_record(
-        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
-        reference=reference, actor=None,
-    )  # fmt: skip
 
 
 def order_paid(customer, product, on: str = "2027-01-10") -> Subscription:

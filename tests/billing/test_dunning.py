@@ -6,11 +6,10 @@ is not undone by a payment."""
 
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.urls import reverse
 
@@ -39,6 +38,7 @@ from portal.notifications.models import EmailRecord
 from portal.notifications.payload import text_body
 from provisioning import services
 from provisioning.models import ServiceStatus
+from tests.billing.helpers import at, pay
 from tests.services import postgresql_or_skip
 from vpnpanel import PanelClient
 
@@ -47,21 +47,9 @@ from vpnpanel import PanelClient
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sent_tasks")]
 
 
-def at(day: str):
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
-
-
 def run_worker(service) -> None:
     services.service_run_pending_action(service_id=service.pk)
     service.refresh_from_db()
-
-
-def pay(invoice, reference):
-    payment_record(
-        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
-        reference=reference, actor=None,
-    )  # fmt: skip
-    invoice.refresh_from_db()
 
 
 @pytest.fixture

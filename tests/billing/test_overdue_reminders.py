@@ -6,12 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.dunning import overdue_reminders_send
 from portal.notifications.models import EmailRecord
 from portal.notifications.payload import text_body
+from tests.billing.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
@@ -20,10 +20,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 def recorded_email(settings) -> None:
     settings.EMAIL_BACKEND = "portal.notifications.backends.QueuedEmailBackend"
     settings.PORTAL_BASE_URL = "https://shop.example.com"
-
-
-def at(day: str):
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
 
 
 @pytest.fixture

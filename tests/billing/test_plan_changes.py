@@ -5,11 +5,10 @@ renewals say; a downgrade credits the difference at once; a double submit makes 
 refusals; a cancelled invoice cancels its change; the daily run expires an unpaid one; the
 due date taken back one cycle is the inverse of adding one."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
-import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,19 +36,9 @@ from portal.billing.services.plan_changes import (
 from portal.billing.services.renewals import renewals_issue
 from portal.core.models import Branding
 from provisioning.models import Service, ServiceAction, ServiceStatus
+from tests.billing.helpers import at, pay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_tasks")]
-
-
-def at(day: str):
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
-
-
-def pay(invoice, reference: str) -> None:
-    payment_record(
-        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
-        reference=reference, actor=None,
-    )  # fmt: skip
 
 
 @pytest.fixture

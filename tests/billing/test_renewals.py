@@ -15,13 +15,9 @@ from portal.billing.models import CreditEntry, InvoiceStatus, Renewal, Subscript
 from portal.billing.services import LineSpec, invoice_cancel, invoice_create, payment_record
 from portal.billing.services.renewals import renewals_issue
 from provisioning.models import ServiceStatus
+from tests.billing.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-def at(day: str):
-    """The clock at noon (UTC) of ``day``."""
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
 
 
 def order_paid(customer, product, cycle="monthly"):

@@ -2,21 +2,16 @@
 due date (so its coupon use comes back); part paid, or an invoice ordering nothing, is left. An
 abandoned "Add funds" invoice is never chased, and cancelled like an order."""
 
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 
 from portal.billing.models import InvoiceStatus
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.dunning import overdue_reminders_send, unpaid_orders_cancel
+from tests.billing.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
-
-
-def at(day: str):
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
 
 
 @pytest.fixture

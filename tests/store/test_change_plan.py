@@ -7,34 +7,22 @@ POST without the CSRF token changes nothing; the service's page has the plan car
 And the acceptance test, end to end: the customer switches to a plan with more bandwidth, pays
 the invoice, the worker runs and the client's bandwidth on the simulator is the new plan's."""
 
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
 from portal.billing.models import Invoice, InvoiceStatus, PlanChange, PlanChangeStatus, Subscription
 from portal.billing.selectors import credit_balance
-from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services import LineSpec, invoice_create
 from provisioning import services
 from provisioning.models import Server, Service, ServiceStatus
+from tests.billing.helpers import at, pay
 from tests.factories import PlanFactory, PlanPriceFactory
 from vpnpanel import PanelClient
 
 pytestmark = [pytest.mark.usefixtures("private_cache", "sent_tasks", "long_sessions")]
-
-
-def at(day: str):
-    return time_machine.travel(datetime.fromisoformat(f"{day}T12:00:00+00:00"), tick=False)
-
-
-def pay(invoice, reference: str) -> None:
-    payment_record(
-        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
-        reference=reference, actor=None,
-    )  # fmt: skip
 
 
 @pytest.fixture

@@ -9,20 +9,14 @@ import pytest
 from django.urls import reverse
 
 from portal.billing.models import PlanChange, PlanChangeStatus, Subscription
-from portal.billing.services import LineSpec, invoice_create, payment_record
+from portal.billing.services import LineSpec, invoice_create
 from provisioning.models import Server, ServiceStatus
+from tests.billing.helpers import pay
 from tests.factories import PlanFactory, PlanPriceFactory
 from tests.provisioning.conftest import settled, wait_for_service
 from vpnpanel import PanelClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("private_cache")]
-
-
-def pay(invoice, reference: str) -> None:
-    payment_record(
-        invoice=invoice, amount=invoice.balance_due, gateway="bank_transfer",
-        reference=reference, actor=None,
-    )  # fmt: skip
 
 
 def bandwidth_on_panel(simulator, remote_name: str) -> tuple[int, int]:
