@@ -8,7 +8,7 @@ deleted: corrections are credit notes. Every change writes a ``BillingEvent`` in
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 from django.conf import settings
@@ -435,7 +435,8 @@ class PaymentRefund(models.Model):
 
 
 def _first_of_this_month() -> date:
-    return clock.today().replace(day=1)
+    """The first of the current UTC month: usage is billed by the panel's (UTC) months."""
+    return clock.now().astimezone(UTC).date().replace(day=1)
 
 
 class UsagePricing(models.Model):
