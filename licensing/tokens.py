@@ -11,7 +11,9 @@ the online check and its cache build on it.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -130,6 +132,23 @@ def public_key_from_pem(pem: str) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("A licence public key is an Ed25519 public key.")
     return key
+
+
+def public_keys_from_pem(text: str) -> list[Ed25519PublicKey]:
+    """Every public key in ``text`` (PEM blocks one after another, as a setting holds them);
+    ValueError when a block is not an Ed25519 public key or text that is not blank has none."""
+    blocks = _PEM_BLOCK.findall(text)
+    if text.strip() and not blocks:
+        raise ValueError("no PEM block (-----BEGIN PUBLIC KEY----- ...) found")
+    return [public_key_from_pem(block) for block in blocks]
+
+
+def licence_fingerprint(key: str) -> str:
+    """The sha256 (hex) of a verified key's signed payload: names one issued key, to revoke it."""
+    return hashlib.sha256(_unb64(key.strip().split(".")[1])).hexdigest()
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", re.DOTALL)
 
 
 def _signed_by(public_key: Ed25519PublicKey, payload: bytes, signature: bytes) -> bool:

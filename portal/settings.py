@@ -23,6 +23,8 @@ from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from licensing.tokens import public_keys_from_pem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -403,6 +405,28 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 32:
     raise ImproperlyConfigured("HEALTHZ_TOKEN must be at least 32 characters long, or empty.")
+
+# Licensing (docs/licensing.md): the licence server a product's key is checked against (empty:
+# offline verification only), the issuer public keys (PEM blocks; in one line, \n between lines)
+# that verify keys offline and, on an issuer's own server, answer /licensing/verify/; how long an
+# expired key still verifies offline; and the issuer's revoked licensees or key fingerprints.
+LICENSING_SERVER_URL = env.str("LICENSING_SERVER_URL", default="")
+if LICENSING_SERVER_URL and urlsplit(LICENSING_SERVER_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("LICENSING_SERVER_URL must be an http(s) URL, or empty.")
+LICENSING_PUBLIC_KEYS = env.str("LICENSING_PUBLIC_KEYS", default="", multiline=True)
+try:
+    public_keys_from_pem(LICENSING_PUBLIC_KEYS)
+except ValueError:
+    raise ImproperlyConfigured(
+        "LICENSING_PUBLIC_KEYS must be Ed25519 public keys in PEM (-----BEGIN PUBLIC KEY-----)."
+    ) from None
+LICENSING_GRACE_DAYS = env.int("LICENSING_GRACE_DAYS", default=14)
+LICENSING_TIMEOUT_SECONDS = env.float("LICENSING_TIMEOUT_SECONDS", default=5.0)
+if LICENSING_GRACE_DAYS < 0 or LICENSING_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "LICENSING_GRACE_DAYS must be 0 or more and LICENSING_TIMEOUT_SECONDS positive."
+    )
+LICENSING_REVOKED = env.list("LICENSING_REVOKED", default=[])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from licensing import views as licensing_views
 from portal.core import views as core_views
 from portal.store import views as store_views
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("account/", include("portal.accounts.client_urls")),
     path("services/", include("provisioning.client_area.urls")),
     path("billing/", include("portal.billing.urls")),
+    path("licensing/verify/", licensing_views.verify, name="licence_verify"),
     path("", include("portal.store.urls")),
 ]
 if settings.DEBUG:
