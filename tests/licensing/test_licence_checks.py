@@ -5,6 +5,7 @@ answers 5xx or answers nonsense, kept briefly so the server is asked again soon.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from unittest import mock
 
@@ -54,7 +55,19 @@ def test_a_valid_answer_is_success_and_kept_for_the_servers_recheck_period(sign)
     assert kept_for(lambda: licence_check(product_id=7, key=key)) == 3600
 
 
+@pytest.fixture
+def clock_driven_cache(settings):
+    """A cache whose expiry follows the moved clock (Redis keeps its own time)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"licensing-{uuid.uuid4().hex}",
+        }
+    }
+
+
 @responses.activate
+@pytest.mark.usefixtures("clock_driven_cache")
 def test_no_second_server_call_while_the_result_holds_then_one(sign):
     server = responses.post(SERVER_URL, json={**VALID, "recheck_seconds": 600})
     key = sign()
