@@ -72,6 +72,21 @@ def money_shown(field: str, label: str = "") -> Callable[[Any], str]:
     return shown
 
 
+def object_for_button(
+    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, *, allowed: bool
+) -> Any:
+    """The object a confirmation-page button acts on (GET shows the page, POST acts): 404 for
+    another method or no such object, 403 when the user is not ``allowed``."""
+    if request.method not in ("GET", "POST"):
+        raise Http404
+    obj = model_admin.get_object(request, unquote(object_id))
+    if obj is None:
+        raise Http404(f"No such {model_admin.opts.verbose_name}.")
+    if not allowed:
+        raise PermissionDenied
+    return obj
+
+
 def confirm_page(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
@@ -305,14 +320,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     # Buttons --------------------------------------------------------------------------------------
 
     def _invoice_or_404(self, request: HttpRequest, object_id: str) -> Invoice:
-        if request.method not in ("GET", "POST"):
-            raise Http404
-        invoice = self.get_object(request, unquote(object_id))
-        if invoice is None:
-            raise Http404("No such invoice.")
-        if not self.may_act(request):
-            raise PermissionDenied
-        return invoice
+        return object_for_button(self, request, object_id, allowed=self.may_act(request))
 
     def record_payment_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """A bank transfer received: recorded once per bank reference."""
@@ -469,13 +477,8 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Give money of a payment back: to the customer's credit, or through Stripe. The form's
         key makes a double submit one refund."""
-        if request.method not in ("GET", "POST"):
-            raise Http404
-        payment = self.get_object(request, unquote(object_id))
-        if payment is None:
-            raise Http404("No such payment.")
-        if not request.user.has_perm("billing.add_paymentrefund"):
-            raise PermissionDenied
+        allowed = request.user.has_perm("billing.add_paymentrefund")
+        payment = object_for_button(self, request, object_id, allowed=allowed)
         back = reverse("admin:billing_payment_change", args=[payment.pk])
         left = refundable(payment)
         form = RefundForm(
@@ -614,13 +617,8 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
     def exempt_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """No automatic suspension (or termination) of this service until a date; audited."""
-        if request.method not in ("GET", "POST"):
-            raise Http404
-        subscription = self.get_object(request, unquote(object_id))
-        if subscription is None:
-            raise Http404("No such subscription.")
-        if not request.user.has_perm("billing.change_subscription"):
-            raise PermissionDenied
+        allowed = request.user.has_perm("billing.change_subscription")
+        subscription = object_for_button(self, request, object_id, allowed=allowed)
         form = ExemptForm(request.POST or None, initial={"until": subscription.no_suspension_until})
         if request.method == "POST" and form.is_valid():
             until = form.cleaned_data["until"]
@@ -680,13 +678,8 @@ class CancellationRequestAdmin(ReadOnlyAdmin):
 
     def decide_view(self, request: HttpRequest, object_id: str, verb: str) -> HttpResponse:
         """Approve or reject a waiting request, after a confirmation page; audited."""
-        if request.method not in ("GET", "POST"):
-            raise Http404
-        cancellation = self.get_object(request, unquote(object_id))
-        if cancellation is None:
-            raise Http404("No such cancellation request.")
-        if not request.user.has_perm("billing.change_cancellationrequest"):
-            raise PermissionDenied
+        allowed = request.user.has_perm("billing.change_cancellationrequest")
+        cancellation = object_for_button(self, request, object_id, allowed=allowed)
         back = reverse("admin:billing_cancellationrequest_change", args=[cancellation.pk])
         form = CancellationDecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
