@@ -4,10 +4,13 @@ balance by bank transfer."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import time_machine
 
-from portal.billing.services import payment_record
+from portal.billing.models import Subscription
+from portal.billing.services import LineSpec, invoice_create, payment_record
+from provisioning.models import Service, ServiceStatus
 
 
 def at(day: str) -> time_machine.travel:
@@ -22,3 +25,18 @@ def pay(invoice, reference: str) -> None:
         reference=reference, actor=None,
     )  # fmt: skip
     invoice.refresh_from_db()
+
+
+def monthly_service_paid(customer, product, reference: str = "bank-1"):
+    """A VPN 100 at 9.99 a month ordered and paid by ``customer``, its service marked active
+    (no panel): the subscription."""
+    line = LineSpec(
+        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
+        cycle="monthly",
+    )  # fmt: skip
+    pay(invoice_create(customer=customer, lines=[line], actor=None), reference)
+    subscription = Subscription.objects.get(customer=customer)
+    Service.objects.filter(pk=subscription.service_id).update(
+        status=ServiceStatus.ACTIVE, pending_action=""
+    )
+    return subscription

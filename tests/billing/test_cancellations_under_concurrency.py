@@ -1,15 +1,13 @@
 """Cancellation raced on PostgreSQL: a request sent four times at once (a double click, two
 tabs) opens one, approved and emailed once; three daily runs at once terminate once."""
 
-from decimal import Decimal
-
 import pytest
 
 from portal.billing.models import BillingEvent, CancellationRequest, Subscription
-from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.cancellations import cancellation_request, cancellations_run
 from portal.notifications.models import EmailRecord
-from provisioning.models import Service, ServiceStatus
+from provisioning.models import Service
+from tests.billing.helpers import monthly_service_paid
 from tests.concurrency import at_once
 from tests.services import postgresql_or_skip
 
@@ -23,17 +21,7 @@ pytestmark = [
 @pytest.fixture
 def subscription(customer, product, settings) -> Subscription:
     settings.EMAIL_BACKEND = "portal.notifications.backends.QueuedEmailBackend"
-    line = LineSpec(
-        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
-        cycle="monthly",
-    )  # fmt: skip
-    invoice = invoice_create(customer=customer, lines=[line], actor=None)
-    payment_record(
-        invoice=invoice, amount=invoice.total, gateway="bank_transfer", reference="bank-1",
-        actor=None,
-    )  # fmt: skip
-    Service.objects.update(status=ServiceStatus.ACTIVE, pending_action="")
-    return Subscription.objects.get()
+    return monthly_service_paid(customer, product)
 
 
 def test_requests_at_once_open_one(subscription, customer):

@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 
 from portal.billing.models import CreditEntry, Invoice, PlanChange, Subscription
-from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.billing.services.plan_changes import plan_change_start
-from provisioning.models import Service, ServiceStatus
+from tests.billing.helpers import monthly_service_paid
 from tests.concurrency import at_once
 from tests.services import postgresql_or_skip
 
@@ -21,17 +20,7 @@ pytestmark = [
 
 @pytest.fixture
 def subscription(customer, product) -> Subscription:
-    line = LineSpec(
-        description="VPN 100 (monthly)", unit_price=Decimal("9.99"), product=product,
-        cycle="monthly",
-    )  # fmt: skip
-    invoice = invoice_create(customer=customer, lines=[line], actor=None)
-    payment_record(
-        invoice=invoice, amount=invoice.total, gateway="bank_transfer", reference="bank-1",
-        actor=None,
-    )  # fmt: skip
-    Service.objects.update(status=ServiceStatus.ACTIVE, pending_action="")
-    return Subscription.objects.get()
+    return monthly_service_paid(customer, product)
 
 
 def switch(subscription, product, price: str):
