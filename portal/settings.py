@@ -160,6 +160,10 @@ INSTALLED_APPS = [
     "provisioning",
     "provisioning.client_area",
     "licensing",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -501,6 +505,56 @@ for _name in (
 PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=0)
 if PORTAL_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("PORTAL_TRUSTED_PROXY_COUNT must be 0 or more.")
+
+# REST API (docs/api.md): bearer tokens only (no session auth, so no CSRF), JSON only, one error
+# body (portal.core.api.errors), pages of API_PAGE_SIZE (a client may ask up to
+# API_MAX_PAGE_SIZE) and request rates per user and, without a token, per address.
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=25)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=100)
+if not 1 <= API_PAGE_SIZE <= API_MAX_PAGE_SIZE:
+    raise ImproperlyConfigured("API_PAGE_SIZE must be between 1 and API_MAX_PAGE_SIZE.")
+API_THROTTLE_RATES = {
+    "user": env.str("API_THROTTLE_USER", default="120/min"),
+    "anon": env.str("API_THROTTLE_ANON", default="30/min"),
+}
+for _scope, _rate in API_THROTTLE_RATES.items():
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and int(_count) > 0 and _period[:1] in ("s", "m", "h", "d")):
+        raise ImproperlyConfigured(
+            f"API_THROTTLE_{_scope.upper()} must be a rate such as 120/min (per s, min, h or day)."
+        )
+# Minting API tokens from the account page, per user.
+API_TOKEN_CREATE_LIMIT = env.int("API_TOKEN_CREATE_LIMIT", default=10)
+API_TOKEN_CREATE_WINDOW_SECONDS = env.int("API_TOKEN_CREATE_WINDOW_SECONDS", default=3600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.accounts.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "portal.core.api.pagination.ApiPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.core.api.throttling.ApiUserThrottle",
+        "portal.core.api.throttling.ApiAnonThrottle",
+    ],
+    "EXCEPTION_HANDLER": "portal.core.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": PORTAL_TRUSTED_PROXY_COUNT,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VPN Portal API",
+    "DESCRIPTION": "Customers' services, invoices, orders and credit; staff management under "
+    "/api/v1/staff/. Authenticate with an API token: Authorization: Bearer <token>.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files are vendored (drf-spectacular-sidecar) and served from STATIC_URL, so
+    # the page loads under the site's CSP (script-src 'self') with no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Email: every message (the portal's own, Django's and allauth's) is recorded, encrypted, by the
 # queued backend and sent by a worker after the commit, so a slow or dead mail server never fails

@@ -25,6 +25,7 @@ urlpatterns = [
     path("services/", include("provisioning.client_area.urls")),
     path("billing/", include("portal.billing.urls")),
     path("licensing/verify/", licensing_views.verify, name="licence_verify"),
+    path("api/", include("portal.api_urls")),
     path("", include("portal.store.urls")),
 ]
 if settings.DEBUG:

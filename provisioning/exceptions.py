@@ -10,25 +10,28 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from portal.core.exceptions import DomainError
 from vpnpanel import PanelError, PanelNotFound, PanelUnreachable
 
 
-class ProvisioningError(Exception):
+class ProvisioningError(DomainError):
     """Base of provisioning's errors; ``message`` is safe to show."""
 
-    default_message = "The request could not be carried out."
-
-    def __init__(self, message: str = "") -> None:
-        self.message = message or self.default_message
-        super().__init__(self.message)
+    status_code = 503
+    code = "provisioning_error"
 
 
 class ActionRefused(ProvisioningError):
     """A lifecycle request the service's state does not allow (nothing was changed)."""
 
+    status_code = 409
+    code = "action_refused"
+
 
 class ActionInProgress(ActionRefused):
     """Another action is queued or running on the service: ask again once it is done."""
+
+    code = "action_in_progress"
 
 
 class NotOnPanel(ProvisioningError):
@@ -37,6 +40,8 @@ class NotOnPanel(ProvisioningError):
     ``status`` is the service's, so each audience can say why (not set up yet, terminated, …).
     """
 
+    status_code = 409
+    code = "not_on_panel"
     default_message = "This service is not set up yet."
 
     def __init__(self, message: str = "", *, status: str = "") -> None:
@@ -47,6 +52,7 @@ class NotOnPanel(ProvisioningError):
 class CredentialsWithheld(NotOnPanel):
     """A suspended client stays on the panel, disabled; its customer gets no credentials."""
 
+    code = "credentials_withheld"
     default_message = (
         "This service is suspended. Its VPN configs and one-time links are available again once "
         "it is reactivated."
@@ -71,6 +77,10 @@ class PlacementDeferred(ProvisioningError):
     """Nothing is deployable right now because a panel could not be asked: try again later."""
 
 
+class LicenceRefused(ProvisioningError):
+    """The product's licence check failed: no new service of it is set up (an admin's words)."""
+
+
 class ReadFailure(StrEnum):
     """Why a panel read failed, as each audience is told it in its own words."""
 
@@ -86,6 +96,8 @@ class PanelReadFailed(ProvisioningError):
     ``failure`` says why, for the words of each audience (the client area and the admin each map
     it to their own sentence); ``detail`` is the panel error's own text, for staff only.
     """
+
+    code = "panel_unavailable"
 
     def __init__(self, failure: ReadFailure, *, detail: str = "") -> None:
         super().__init__(detail or failure.value)
@@ -109,4 +121,6 @@ class PanelReadFailed(ProvisioningError):
 class ProtocolDisabled(ProvisioningError):
     """The protocol is not enabled on the client's network."""
 
+    status_code = 404
+    code = "protocol_disabled"
     default_message = "This protocol is not enabled for your VPN network."

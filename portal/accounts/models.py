@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -107,3 +109,41 @@ class KnownSignInAddress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name_key[:8]}… at {self.address_key[:8]}…"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now: datetime) -> ApiTokenQuerySet:
+        """Neither revoked nor expired at ``now``."""
+        return self.filter(revoked_at__isnull=True).exclude(expires_at__lte=now)
+
+
+class ApiToken(models.Model):
+    """A user's key to the REST API (docs/api.md), sent as ``Authorization: Bearer <token>``.
+
+    Only the SHA-256 of the token is kept: the token is 256 random bits, so a fast hash is
+    enough (a password hash guards guessable secrets, and would cost every request). The token
+    is shown once, when made; ``prefix``, its first characters, lets its owner recognise it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, to recognise it.")
+    prefix = models.CharField(max_length=16, editable=False)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

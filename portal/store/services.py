@@ -13,6 +13,7 @@ from portal.accounts.models import Customer
 from portal.billing.money import money
 from portal.billing.services import LineSpec, credit_apply, invoice_create
 from portal.billing.services.payments import invoice_settle_if_free
+from portal.core.exceptions import DomainError
 from portal.store.availability import plan_room
 from portal.store.cart import CartItem
 from portal.store.emails import order_confirmation_send
@@ -20,8 +21,10 @@ from portal.store.models import Coupon, CouponScope, Order, OrderItem
 from portal.store.selectors import coupons_with_uses
 
 
-class CheckoutRefused(Exception):
+class CheckoutRefused(DomainError):
     """The order cannot be placed; ``message`` tells the customer why (nothing was created)."""
+
+    code = "checkout_refused"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

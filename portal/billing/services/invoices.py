@@ -32,13 +32,16 @@ from portal.billing.selectors import card_checkout_live
 from portal.billing.services.numbering import next_number
 from portal.billing.tax import TaxTreatment, eu_vat_id_of, line_amount, tax_treatment, totals
 from portal.billing.vies import vies_confirms
+from portal.core.exceptions import DomainError
 from provisioning.models import Product
 
 PREPAYMENT = TaxTreatment(ZERO, "Prepayment, no tax")
 
 
-class BillingRefused(Exception):
+class BillingRefused(DomainError):
     """A billing request that cannot be carried out; the message says why (nothing changed)."""
+
+    code = "billing_refused"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
