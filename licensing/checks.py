@@ -39,6 +39,24 @@ def licence_check_due(product_id: int) -> bool:
     return last_licence_check(product_id) is None
 
 
+def licence_problem(*, product_id: int, key: str) -> str:
+    """Why ``key`` fails for the product now, "" when it does not; for a page, which never waits
+    on the licence server: the recorded result, or with none the offline verification (local and
+    fast), which is not recorded, so the background check still asks the server first."""
+    check = last_licence_check(product_id)
+    if check is not None:
+        return check.error
+    if not key.strip():
+        return NO_KEY
+    return _offline_error(product_id, key)
+
+
+def licence_check_current(*, product_id: int, key: str) -> LicenceCheck:
+    """The recorded result, or a check now (which may ask the server) when none holds: for
+    background work that must not act on a guess."""
+    return last_licence_check(product_id) or licence_check(product_id=product_id, key=key)
+
+
 def licence_check(*, product_id: int, key: str) -> LicenceCheck:
     """Check ``key`` for product ``product_id`` and record the result (see the module's doc)."""
     if not key.strip():

@@ -7,10 +7,16 @@ row and the service page shows a red errorbox while the last check failed. Resul
 shared cache for as long as the check says they hold (the seed's "cached for the validity
 period encoded in the licence response"), so an expired result reads as "not checked" and the
 next check decides.
+
+The admin banner lists the products whose check failed without asking about each product: an
+index of the failing product ids is kept next to the results. Two checks recording at once may
+lose each other's update of it, so the background check rebuilds it from the results after each
+round (:func:`licence_failures_reindex`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +24,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 CACHE_PREFIX = "licensing:product"
+FAILING_KEY = "licensing:failing"
 NOT_CHECKED = "not checked yet"
 
 
@@ -49,10 +56,17 @@ def record_licence_check(product_id: int, *, error: str = "", valid_for: int) ->
     if valid_for < 1:
         raise ValueError(f"A licence result must hold for at least a second, got {valid_for}")
     check = LicenceCheck(checked_at=timezone.now(), error=error.strip())
+    _index_failing(product_id, failing=not check.ok)
     cache.set(
         cache_key(product_id), {"checked_at": check.checked_at, "error": check.error}, valid_for
     )
     return check
+
+
+def forget_licence_check(product_id: int) -> None:
+    """Drop the product's result (its key changed): it reads as not checked until the next check."""
+    cache.delete(cache_key(product_id))
+    _index_failing(product_id, failing=False)
 
 
 def last_licence_check(product_id: int) -> LicenceCheck | None:
@@ -61,6 +75,41 @@ def last_licence_check(product_id: int) -> LicenceCheck | None:
     if not isinstance(stored, dict):
         return None
     return LicenceCheck(checked_at=stored["checked_at"], error=stored["error"])
+
+
+def failing_licence_checks() -> dict[int, LicenceCheck]:
+    """The failed results that still hold, by product id: one or two cache reads in all."""
+    product_ids = cache.get(FAILING_KEY) or []
+    if not product_ids:
+        return {}
+    stored = cache.get_many([cache_key(product_id) for product_id in product_ids])
+    checks = {
+        product_id: LicenceCheck(checked_at=entry["checked_at"], error=entry["error"])
+        for product_id in product_ids
+        if isinstance(entry := stored.get(cache_key(product_id)), dict)
+    }
+    return {product_id: check for product_id, check in checks.items() if not check.ok}
+
+
+def licence_failures_reindex(product_ids: Iterable[int]) -> None:
+    """Rebuild the index of failing products from the results of ``product_ids`` (the asker
+    names them: licensing does not know which products exist)."""
+    product_ids = list(product_ids)
+    stored = cache.get_many([cache_key(product_id) for product_id in product_ids])
+    failing = [
+        product_id
+        for product_id in product_ids
+        if isinstance(entry := stored.get(cache_key(product_id)), dict) and entry["error"]
+    ]
+    cache.set(FAILING_KEY, sorted(failing), None)
+
+
+def _index_failing(product_id: int, *, failing: bool) -> None:
+    indexed = set(cache.get(FAILING_KEY) or [])
+    if (product_id in indexed) == failing:
+        return
+    indexed = indexed | {product_id} if failing else indexed - {product_id}
+    cache.set(FAILING_KEY, sorted(indexed), None)
 
 
 def licence_error(product_id: int) -> str:

@@ -47,6 +47,11 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
     },
+    "provisioning-licence-checks": {
+        "task": "provisioning.check_licences",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
     "provisioning-usage-pull": {
         "task": "provisioning.pull_usage",
         "schedule": 60 * 60.0,

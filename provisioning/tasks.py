@@ -10,7 +10,7 @@ from typing import Any
 from celery import shared_task
 
 from portal.core.queue import enqueue_on_commit
-from provisioning import reconciliation, services, usage
+from provisioning import licences, reconciliation, services, usage
 from provisioning.exceptions import ProvisioningError, ProvisioningRetry
 from provisioning.models import Server, Service
 from provisioning.module_log import module_log_cleanup
@@ -97,3 +97,9 @@ def refresh_service_usage(self, service_id: int) -> None:
 @shared_task(name="provisioning.cleanup_module_log", ignore_result=True)
 def cleanup_module_log() -> int:
     return module_log_cleanup(older_than_days=None)
+
+
+@shared_task(name="provisioning.check_licences", ignore_result=True)
+def check_licences() -> int:
+    """Beat: check the licence of every product with a key whose last result ran out."""
+    return licences.products_check_licences()

@@ -19,6 +19,7 @@ from portal.store.cart import CartItem
 from portal.store.emails import order_confirmation_send
 from portal.store.models import Coupon, CouponScope, Order, OrderItem
 from portal.store.selectors import coupons_with_uses
+from provisioning.licences import product_licence_refusal
 
 
 class CheckoutRefused(DomainError):
@@ -55,7 +56,8 @@ def order_place(
 ) -> Order:
     """One order and its invoice for ``items``; the same ``checkout_token`` again (a double
     submit) returns the first order. Every plan is checked fresh for room on its panels first:
-    nothing is invoiced for a plan that is sold out. ``use_credit`` pays as much of the invoice
+    nothing is invoiced for a plan that is sold out, nor for one whose product's licence check
+    failed (its service could never be set up). ``use_credit`` pays as much of the invoice
     as the customer's credit balance covers, at once (all of it: the order is paid)."""
     if existing := _placed_already(customer, checkout_token):
         return existing
@@ -64,6 +66,12 @@ def order_place(
     if not items:
         raise CheckoutRefused("Your cart is empty.")
     wanted = {item.plan: sum(i.quantity for i in items if i.plan == item.plan) for item in items}
+    for plan in wanted:
+        if product_licence_refusal(plan.product):
+            raise CheckoutRefused(
+                f"{plan.name} cannot be ordered just now, so nothing was ordered. Please try "
+                "again later or choose another plan."
+            )
     for plan, count in wanted.items():
         if (room := plan_room(plan, count=count)) < count:
             fits = (

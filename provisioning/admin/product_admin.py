@@ -22,6 +22,7 @@ from django.utils.html import format_html
 
 from licensing.status import licence_status_row
 from provisioning.admin.common import PORTAL_ADMIN_CSS
+from provisioning.licences import NO_KEY_STATUS, product_licence_key_changed
 from provisioning.models import Product, Server, ServerGroup
 from provisioning.panel_overview import Outcome, servers_networks
 from provisioning.product_settings import (
@@ -208,12 +209,12 @@ class ProductAdminForm(forms.ModelForm):
         return list(self.saved_settings.deploy_targets)
 
     def clean_license_key(self) -> str:
+        stored = self.instance.license_key if self.instance.pk else ""
         key = self.cleaned_data["license_key"]
-        if key:
-            return key
-        if self.data.get(self.add_prefix("clear_license_key")):
-            return ""
-        return self.instance.license_key if self.instance.pk else ""
+        if not key:
+            key = "" if self.data.get(self.add_prefix("clear_license_key")) else stored
+        self.license_key_changed = key != stored
+        return key
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -395,7 +396,12 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description="licence status")
     def licence_status(self, product: Product) -> str:
-        return licence_status_row(product.pk)
+        return licence_status_row(product.pk) if product.license_key else NO_KEY_STATUS
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if getattr(form, "license_key_changed", False):
+            product_licence_key_changed(product=obj)
 
     @admin.display(description="bandwidth (Mbit/s)")
     def bandwidth(self, product: Product) -> str:

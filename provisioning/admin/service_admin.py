@@ -29,6 +29,7 @@ from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
 from provisioning.admin.service_actions import ServiceActionViews, available_actions
 from provisioning.admin.service_tab import connection_status_json, vpn_tab_context
 from provisioning.exceptions import ActionRefused
+from provisioning.licences import product_licence_refusal
 from provisioning.models import Product, Service
 from provisioning.selectors import service_events, service_metric_statistics, service_module_log
 
@@ -70,6 +71,15 @@ class ServiceCreateForm(forms.Form):
             ),
             **self.fields,
         }
+
+    def clean_product(self) -> Product:
+        product = self.cleaned_data["product"]
+        if refusal := product_licence_refusal(product):
+            raise forms.ValidationError(
+                "New services of %(product)s are refused: its licence check failed: %(refusal)s",
+                params={"product": product, "refusal": refusal},
+            )
+        return product
 
 
 @admin.register(Service)

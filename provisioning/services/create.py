@@ -23,7 +23,8 @@ import string
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from provisioning.exceptions import PlacementDeferred, ProvisioningError
+from provisioning.exceptions import LicenceRefused, PlacementDeferred, ProvisioningError
+from provisioning.licences import product_licence_refusal
 from provisioning.models import Server, Service, ServiceStatus
 from provisioning.naming import deduplicated, render_name_rule
 from provisioning.placement import PlacementReport, accounts_taken, deployable_candidates
@@ -53,6 +54,7 @@ PASSWORD_LENGTH = 20
 def provision(claim: Claim) -> None:
     """Create the service's client and cap its bandwidth; roll the client back if the cap fails."""
     service = claim.service
+    _check_licence(service)
     client = _adopt_existing(claim) or _create_on_best_target(claim)
     if client is None:
         return
@@ -76,6 +78,22 @@ def provision(claim: Claim) -> None:
         data={"server": service.server_id, "network": client.network_name, "ipv4": client.ipv4},
         resolves_attention=True,
     )
+
+
+def _check_licence(service: Service) -> None:
+    """Refuse a new service of a product whose licence check failed, before any panel call.
+
+    Once a POST may have reached the panel (``create_posted_at``) the create carries on: the
+    client may exist, and adopting it (or rolling it back) is safer than leaving it orphaned.
+    """
+    if service.create_posted_at is not None:
+        return
+    refusal = product_licence_refusal(service.product, wait=True)
+    if refusal:
+        raise LicenceRefused(
+            f"Not set up: the licence check of product “{service.product}” failed: {refusal} "
+            "Fix the product's licence key, then retry this service."
+        )
 
 
 def _adopt_existing(claim: Claim) -> VpnClient | None:

@@ -18,6 +18,7 @@ from licensing.status import (
     licence_status_row,
     record_licence_check,
 )
+from provisioning.licences import NO_KEY_STATUS
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,9 @@ def test_a_result_is_cached_for_its_validity_period_only(product):
 
 def test_product_page_shows_the_status_row(admin_client, product):
     url = reverse("admin:provisioning_product_change", args=[product.pk])
+    assert NO_KEY_STATUS in admin_client.get(url).content.decode()
+    product.license_key = "VPNL1.a-key"
+    product.save()
     assert NOT_CHECKED in admin_client.get(url).content.decode()
 
     record_licence_check(product.pk, error="Key <i>revoked</i>.", valid_for=60)

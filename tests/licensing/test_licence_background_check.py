@@ -1,0 +1,98 @@
+"""The background check (beat, every five minutes): each product with a key whose result ran out
+is checked, the licence server asked once per recheck period; products without a key are left
+alone (not enforced)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from django.core.cache import cache
+
+from licensing.status import (
+    FAILING_KEY,
+    NOT_CHECKED,
+    failing_licence_checks,
+    licence_status_row,
+    record_licence_check,
+)
+from portal.celery import app
+from provisioning.tasks import check_licences
+from tests.factories import ProductFactory
+from tests.licensing.conftest import SERVER_URL
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("licensing")]
+
+
+@pytest.fixture
+def licence_server():
+    """A licence server refusing the keys named in ``refused``, accepting the others."""
+    refused: set[str] = set()
+
+    def answer(request):
+        body = json.loads(request.body)
+        if body["key"] in refused:
+            return 200, {}, json.dumps({"valid": False, "reason": "The licence was revoked."})
+        return 200, {}, json.dumps({"valid": True, "products": ["*"], "recheck_seconds": 3600})
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.add_callback(responses.POST, SERVER_URL, callback=answer)
+        yield mocked, refused
+
+
+def test_the_beat_schedule_runs_the_licence_check_every_five_minutes():
+    entry = app.conf.beat_schedule["provisioning-licence-checks"]
+
+    assert entry["task"] == "provisioning.check_licences"
+    assert entry["schedule"] == 300
+    assert "provisioning.check_licences" in app.tasks
+
+
+def test_each_keyed_product_is_checked_and_its_result_shown(licence_server, sign):
+    server, refused = licence_server
+    good = ProductFactory(name="Good")
+    good.license_key = sign(products=(str(good.pk),))
+    good.save()
+    revoked = ProductFactory(name="Revoked", license_key=sign(licensee="Gone Ltd"))
+    refused.add(revoked.license_key)
+    keyless = ProductFactory(name="Keyless")
+
+    assert check_licences() == 2
+
+    assert licence_status_row(good.pk).startswith("success: ")
+    assert licence_status_row(revoked.pk) == "The licence was revoked."
+    assert licence_status_row(keyless.pk) == NOT_CHECKED
+    assert sorted(json.loads(call.request.body)["product"] for call in server.calls) == sorted(
+        [good.pk, revoked.pk]
+    )
+    assert list(failing_licence_checks()) == [revoked.pk]
+
+
+def test_a_result_that_still_holds_is_not_asked_again(licence_server, sign):
+    server, _ = licence_server
+    ProductFactory(license_key=sign())
+    check_licences()
+
+    assert check_licences() == 0
+    assert check_licences() == 0
+
+    assert len(server.calls) == 1
+
+
+def test_the_round_rebuilds_the_index_of_failing_products(licence_server, sign):
+    """A lost update of the index (two checks recording at once) heals on the next round."""
+    _, refused = licence_server
+    fixed = ProductFactory(license_key=sign())
+    broken = ProductFactory(license_key=sign(licensee="Broken"))
+    refused.add(broken.license_key)
+    record_licence_check(fixed.pk, error="Expired.", valid_for=60)
+    record_licence_check(fixed.pk, valid_for=60)
+    record_licence_check(broken.pk, error="Expired.", valid_for=60)
+    # Another process's stale write of the index: it names the fixed product and not the broken.
+    cache.set(FAILING_KEY, [fixed.pk], None)
+    assert list(failing_licence_checks()) == []
+
+    check_licences()
+
+    assert list(failing_licence_checks()) == [broken.pk]
