@@ -266,6 +266,14 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exactly one beat sends the schedule (docs/operations.md, "One beat"): with Redis, any other
+# beat stands by on a lock under BEAT_REDIS_KEY_PREFIX and takes over within its TTL once the
+# holder dies. Without Redis (embedded mode) the scheduler is celery's file-backed one.
+CELERY_BEAT_SCHEDULER = "portal.core.beat:LockedScheduler"
+BEAT_REDIS_KEY_PREFIX = env.str("BEAT_REDIS_KEY_PREFIX", default="portal:beat")
+BEAT_LOCK_TTL_SECONDS = env.float("BEAT_LOCK_TTL_SECONDS", default=30.0)
+if not 1 <= BEAT_LOCK_TTL_SECONDS <= 300:
+    raise ImproperlyConfigured("BEAT_LOCK_TTL_SECONDS must be between 1 and 300.")
 
 # Panel client (vpnpanel): every call has both timeouts; only safe methods are retried.
 PANEL_CONNECT_TIMEOUT = env.float("PANEL_CONNECT_TIMEOUT", default=5.0)
