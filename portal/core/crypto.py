@@ -46,4 +46,17 @@ def decrypt(ciphertext: str) -> str:
 
 def rotate(ciphertext: str) -> str:
     """Re-encrypt under the first (newest) key."""
-    return _fernet().rotate(ciphertext.encode()).decode()
+    try:
+        return _fernet().rotate(ciphertext.encode()).decode()
+    except InvalidToken as exc:
+        raise DecryptionError("stored secret cannot be decrypted with the configured keys") from exc
+
+
+def is_under_first_key(ciphertext: str) -> bool:
+    """Whether the value is encrypted under the first key already (nothing to rotate)."""
+    first = tuple(settings.FIELD_ENCRYPTION_KEYS[:1])
+    try:
+        _fernet_for(first, settings.SECRET_KEY).decrypt(ciphertext.encode())
+    except InvalidToken:
+        return False
+    return True
