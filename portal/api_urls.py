@@ -10,8 +10,18 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal.core.api.errors import UnknownEndpoint
+from provisioning import api as provisioning_api
 
+service = "services/<int:pk>/"
 v1 = [
+    path("services/", provisioning_api.ServiceListApi.as_view()),
+    path(service, provisioning_api.ServiceDetailApi.as_view()),
+    path(f"{service}vpn-client/", provisioning_api.ServiceVpnClientApi.as_view()),
+    path(f"{service}configs/<str:protocol>/", provisioning_api.ServiceConfigApi.as_view()),
+    path(f"{service}one-time-link/", provisioning_api.ServiceOneTimeLinkApi.as_view()),
+    path(f"{service}live-status/", provisioning_api.ServiceLiveStatusApi.as_view()),
+    path(f"{service}traffic/", provisioning_api.ServiceTrafficApi.as_view()),
+    path(f"{service}usage-alert/", provisioning_api.ServiceUsageAlertApi.as_view()),
     path("staff/", include("portal.api_staff_urls")),
     re_path(r"^.*$", UnknownEndpoint.as_view()),
 ]

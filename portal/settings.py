@@ -557,6 +557,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.core.api.schema.add_error_responses",
+    ],
     # Swagger UI's files are vendored (drf-spectacular-sidecar) and served from STATIC_URL, so
     # the page loads under the site's CSP (script-src 'self') with no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

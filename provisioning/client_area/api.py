@@ -82,7 +82,7 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     if month is None or not 1 <= month <= 12:
         return json_error("Choose a month between 1 and 12.", status=400)
     try:
-        days = _month_traffic(service, year, month, today=today)
+        days = month_traffic(service, year, month, today=today)
     except (NotOnPanel, PanelReadFailed) as exc:
         return json_for_error(exc, place="traffic")
     return no_store(
@@ -101,7 +101,7 @@ def traffic_json(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _month_traffic(service: Service, year: int, month: int, *, today: date) -> list[TrafficDay]:
+def month_traffic(service: Service, year: int, month: int, *, today: date) -> list[TrafficDay]:
     if not service.is_on_panel:
         raise NotOnPanel(status=service.status)
     if (year, month) > (today.year, today.month):

@@ -8,7 +8,10 @@ A request over the rate is answered 429 with ``Retry-After`` (``portal.core.api.
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from portal.core import ratelimit
 
 
 class _SettingsRate:
@@ -28,3 +31,10 @@ class ApiAnonThrottle(_SettingsRate, AnonRateThrottle):
     """Requests without a (valid) token, per client address."""
 
     scope = "anon"
+
+
+def rate_limit(key: str, limit: int, window: int, *, message: str = "") -> None:
+    """Count one request against ``key`` (``portal.core.ratelimit``, the web pages' counters, so
+    a page and the API share one budget); over ``limit`` per ``window`` seconds, a 429."""
+    if not ratelimit.hit(key, limit, window):
+        raise Throttled(wait=ratelimit.retry_after(window), detail=message or None)
