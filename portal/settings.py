@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "provisioning",
     "provisioning.client_area",
     "licensing",
+    "portal.dashboard",
     "rest_framework",
     "django_filters",
     "drf_spectacular",

@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from portal.accounts.models import Customer
 from portal.billing.cycles import BillingCycle
+from portal.billing.services import LineSpec, invoice_create
 from portal.notifications import payload
 from portal.notifications.models import EmailRecord
-from portal.store.models import Coupon, CouponKind, CouponScope, Plan, PlanPrice
+from portal.store.models import Coupon, CouponKind, CouponScope, Order, Plan, PlanPrice
 from provisioning import services
 from provisioning.models import (
     CallOutcome,
@@ -194,6 +195,26 @@ class CouponFactory(factory.django.DjangoModelFactory):
     kind = CouponKind.PERCENT
     value = Decimal("10")
     scope = CouponScope.FIRST_PAYMENT
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A placed order and its unpaid invoice of one line without a product (``total``, net):
+    for tests that count orders rather than place them (placing one asks the panels)."""
+
+    class Meta:
+        model = Order
+
+    class Params:
+        total = Decimal("9.99")
+
+    customer = factory.SubFactory(CustomerFactory)
+    invoice = factory.LazyAttribute(
+        lambda order: invoice_create(
+            customer=order.customer,
+            lines=[LineSpec(description="VPN 100 (monthly)", unit_price=order.total)],
+            actor=None,
+        )
+    )
 
 
 def order_service(customer: Customer, product: Product, **kwargs: Any) -> Service:

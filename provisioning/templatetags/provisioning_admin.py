@@ -8,18 +8,8 @@ from typing import Any
 from django import template
 
 from provisioning.exceptions import PanelReadFailed, ReadFailure
-from provisioning.selectors import AttentionCounts, attention_counts
 
 register = template.Library()
-
-
-@register.simple_tag(takes_context=True)
-def provisioning_attention(context) -> AttentionCounts | None:
-    """What needs an admin, for the admin index; None for users who may not see services."""
-    request = context.get("request")
-    if request is None or not request.user.has_perm("provisioning.view_service"):
-        return None
-    return attention_counts()
 
 
 @register.filter
