@@ -146,6 +146,7 @@ def test_a_missing_secret_stops_gunicorn_with_one_line_naming_it(tmp_path):
         ("LOG_LEVEL", "LOUD"),
         ("TIME_ZONE", "Mars/Olympus_Mons"),
         ("HEALTHZ_TOKEN", "short"),
+        ("BEAT_LOCK_TTL_SECONDS", "0"),
     ],
 )
 def test_a_malformed_value_stops_the_start_with_one_line_naming_it(tmp_path, variable, value):
