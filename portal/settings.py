@@ -15,6 +15,7 @@ import logging
 import warnings
 import zoneinfo
 from decimal import Decimal, InvalidOperation
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -418,6 +419,20 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
 HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 32:
     raise ImproperlyConfigured("HEALTHZ_TOKEN must be at least 32 characters long, or empty.")
+# /metrics (Prometheus; docs/operations.md): a scrape must send this token as "Authorization:
+# Bearer …" and/or come from these networks (client address as PORTAL_TRUSTED_PROXY_COUNT reads
+# it). Each one set must pass; neither set: the endpoint is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long, or empty.")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+try:
+    for _cidr in METRICS_ALLOWED_IPS:
+        ip_network(_cidr, strict=False)
+except ValueError:
+    raise ImproperlyConfigured(
+        "METRICS_ALLOWED_IPS must be addresses or networks such as 10.0.0.0/8,2001:db8::/32."
+    ) from None
 
 # Licensing (docs/licensing.md): the licence server a product's key is checked against (empty:
 # offline verification only), the issuer public keys (PEM blocks; in one line, \n between lines)

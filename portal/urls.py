@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from licensing import views as licensing_views
 from portal.core import views as core_views
+from portal.metrics import views as metrics_views
 from portal.store import views as store_views
 
 admin.site.site_header = "VPN Portal administration"
@@ -16,6 +17,7 @@ admin.site.index_title = "Operations"
 urlpatterns = [
     path("", store_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", metrics_views.metrics, name="metrics"),
     path("branding.css", core_views.branding_css, name="branding_css"),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's among them).
     path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),

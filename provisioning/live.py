@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from portal.core import metrics
 from provisioning.exceptions import NotOnPanel, PanelReadFailed, ReadFailure
 from provisioning.models import Server, Service
 from provisioning.panels import interactive_timeouts, panel_for
@@ -145,6 +146,7 @@ def _online_snapshot(server: Server) -> dict[str, Any]:
     while True:
         cached = cache.get(keys.answer)
         if cached is not None:
+            metrics.count_live_status_lookup("hit")
             return _unwrap(cached)
         token = uuid.uuid4().hex
         if cache.add(keys.lock, token, timeout=lock_seconds):
@@ -152,14 +154,18 @@ def _online_snapshot(server: Server) -> dict[str, Any]:
                 # The previous holder stores its answer before it lets go of the lock.
                 cached = cache.get(keys.answer)
                 if cached is None:
+                    metrics.count_live_status_lookup("miss")
                     cached = _fetch(server)
                     cache.set(keys.last, cached, timeout=_last_answer_seconds())
                     cache.set(keys.answer, cached, timeout=poll_seconds())
+                else:
+                    metrics.count_live_status_lookup("hit")
             finally:
                 _release(keys.lock, token)
             return _unwrap(cached)
         last = cache.get(keys.last)
         if last is not None:
+            metrics.count_live_status_lookup("stale")
             return _unwrap(last)
         if time.monotonic() >= deadline:
             raise PanelReadFailed(ReadFailure.TOO_SLOW)

@@ -11,9 +11,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from portal.core import metrics
 from provisioning.models import Server, Service
 from provisioning.module_log import ModuleLogRecorder
-from vpnpanel import CallRecord, PanelClient, RetryPolicy, Timeouts
+from vpnpanel import CallRecord, PanelClient, RetryPolicy, Timeouts, endpoint_template
 
 # Someone is waiting on a page: one attempt, so an error shows at once instead of after retries.
 INTERACTIVE_RETRY = RetryPolicy(attempts=1, backoff=0, max_backoff=0, jitter=0)
@@ -77,7 +78,8 @@ def panel_for(
     deferred_log: CallHook | None = None,
     retry: RetryPolicy | None = None,
 ) -> PanelClient:
-    """A client of ``server``'s panel whose every call is written to the module log.
+    """A client of ``server``'s panel whose every call is written to the module log and counted
+    in the panel-call metrics (every call, where the module log samples successful reads).
 
     ``interactive``: someone is waiting (a page, an admin button): one attempt, short timeouts,
     and successful reads sampled in the log unless ``sample_reads`` is False (an admin's
@@ -98,7 +100,9 @@ def panel_for(
             sample_reads=interactive if sample_reads is None else sample_reads,
             correlation_id=correlation_id,
         )
-    on_call = record if after_call is None else _both(record, after_call)
+    on_call = _both(_call_metrics(server), record)
+    if after_call is not None:
+        on_call = _both(on_call, after_call)
     if interactive:
         retry, timeouts = retry or INTERACTIVE_RETRY, interactive_timeouts()
     else:
@@ -114,6 +118,21 @@ def panel_for(
         retry=retry,
         timeouts=timeouts,
     )
+
+
+def _call_metrics(server: Server) -> CallHook:
+    label = server.name or f"server {server.pk}"
+
+    def observe(record: CallRecord) -> None:
+        metrics.observe_panel_call(
+            server=label,
+            method=record.method,
+            endpoint=endpoint_template(record.path),
+            outcome=record.outcome,
+            seconds=record.duration_ms / 1000,
+        )
+
+    return observe
 
 
 def _both(first: CallHook, then: CallHook) -> CallHook:

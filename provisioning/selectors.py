@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from provisioning.models import (
@@ -42,9 +42,18 @@ def service_module_log(service: Service, *, limit: int = SERVICE_LOG_LIMIT) -> l
     return list(rows.order_by("-created_at", "-id")[:limit])
 
 
+def _parked() -> Q:
+    return ~Q(pending_action="") & Q(action_failed_at__isnull=False)
+
+
 def _needs_admin() -> Q:
-    parked = ~Q(pending_action="") & Q(action_failed_at__isnull=False)
-    return Q(status=ServiceStatus.FAILED) | parked | Q(needs_attention=True)
+    return Q(status=ServiceStatus.FAILED) | _parked() | Q(needs_attention=True)
+
+
+def parked_action_counts() -> dict[str, int]:
+    """How many actions the worker gave up on wait for an admin's retry, per action."""
+    rows = Service.objects.filter(_parked()).values_list("pending_action").annotate(Count("pk"))
+    return dict(rows.order_by())
 
 
 def services_needing_attention() -> QuerySet[Service]:

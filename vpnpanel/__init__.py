@@ -3,7 +3,7 @@
 Import from here: ``from vpnpanel import PanelClient, PanelError``.
 """
 
-from .client import PanelClient, build_base_url
+from .client import PanelClient, build_base_url, endpoint_template
 from .exceptions import (
     PanelAuthError,
     PanelBadResponse,
@@ -46,6 +46,7 @@ __all__ = [
     "TrafficDay",
     "VpnClient",
     "build_base_url",
+    "endpoint_template",
     "mask_token",
     "redact",
 ]

@@ -161,6 +161,17 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def endpoint_template(path: str) -> str:
+    """The endpoint of a call's ``path`` with its names and numbers as placeholders, such as
+    ``client/{name}/config/text``: a label that stays the same for every client (metrics)."""
+    parts = path.split("/")
+    if parts[0] in ("client", "network") and len(parts) > 1 and parts != ["client", "online"]:
+        parts[1] = "{name}"
+    if parts[0] == "client" and len(parts) == 5 and parts[2] == "traffic":
+        parts[3:] = ["{year}", "{month}"]
+    return "/".join(parts)
+
+
 def _without_none(**fields: Any) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 

@@ -33,6 +33,7 @@ from django.utils.crypto import salted_hmac
 
 from portal.accounts.models import KnownSignInAddress
 from portal.core import ratelimit
+from portal.core.http import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -40,24 +41,11 @@ KNOWN_ADDRESS_FOR = timedelta(days=30)
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address, or its /64 for IPv6 (one host is usually given a whole /64).
-
-    ``X-Forwarded-For`` is read only behind ``PORTAL_TRUSTED_PROXY_COUNT`` proxies, taking the
-    entry the outermost of them appended; anything left of it is the client's to forge.
-    """
-    candidate = request.META.get("REMOTE_ADDR", "")
-    hops = settings.PORTAL_TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        entries = [entry.strip() for entry in forwarded if entry.strip()]
-        if len(entries) >= hops:
-            candidate = entries[-hops]
-    try:
-        address = ipaddress.ip_address(candidate)
-    except ValueError:
+    """The client's address (``portal.core.http.client_ip``), or its /64 for IPv6 (one host is
+    usually given a whole /64)."""
+    address = client_ip(request)
+    if address is None:
         return "unknown"
-    if address.version == 6 and address.ipv4_mapped:
-        return str(address.ipv4_mapped)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from portal.billing.models import (
@@ -62,3 +62,13 @@ def card_checkout_live(invoice: Invoice) -> bool:
     return StripeCheckout.objects.filter(
         invoice=invoice, status__in=LIVE_CHECKOUT, created_at__gte=since
     ).exists()
+
+
+def invoice_counts() -> dict[str, int]:
+    """Invoices and credit notes issued so far, and the invoices paid: they only ever grow
+    (invoices are never deleted, and a paid one keeps its ``paid_at``)."""
+    return Invoice.objects.aggregate(
+        invoices_issued=Count("pk", filter=Q(kind=InvoiceKind.INVOICE)),
+        invoices_paid=Count("pk", filter=Q(kind=InvoiceKind.INVOICE, paid_at__isnull=False)),
+        credit_notes_issued=Count("pk", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
+    )

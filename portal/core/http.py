@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TypeVar
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.crypto import constant_time_compare
 
 from portal.core import ratelimit
 
@@ -26,3 +29,33 @@ def too_many_requests(response: R, *, window: int) -> R:
     response.status_code = 429
     response["Retry-After"] = str(ratelimit.retry_after(window))
     return no_store(response)
+
+
+def client_ip(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The client's address, or None when it cannot be read.
+
+    ``X-Forwarded-For`` is read only behind ``PORTAL_TRUSTED_PROXY_COUNT`` proxies, taking the
+    entry the outermost of them appended; anything left of it is the client's to forge. An
+    IPv4-mapped IPv6 address is given as the IPv4 one.
+    """
+    candidate = request.META.get("REMOTE_ADDR", "")
+    hops = settings.PORTAL_TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        entries = [entry.strip() for entry in forwarded if entry.strip()]
+        if len(entries) >= hops:
+            candidate = entries[-hops]
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def has_bearer_token(request: HttpRequest, token: str) -> bool:
+    """Whether the request sends ``token`` as ``Authorization: Bearer …`` (compared in constant
+    time); an empty ``token`` is never matched."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and constant_time_compare(credentials, token)

@@ -7,11 +7,10 @@ outsider what to attack, so the public answer is only ``{"status": "ok"}`` or ``
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 
 from portal.core.health import health_report
-from portal.core.http import no_store
+from portal.core.http import has_bearer_token, no_store
 from portal.core.models import Branding
 
 
@@ -28,9 +27,7 @@ def _may_see_details(request: HttpRequest) -> bool:
 
 
 def _has_healthz_token(request: HttpRequest) -> bool:
-    token = settings.HEALTHZ_TOKEN
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and constant_time_compare(credentials, token)
+    return has_bearer_token(request, settings.HEALTHZ_TOKEN)
 
 
 def _is_staff(request: HttpRequest) -> bool:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from portal.core import metrics
 from portal.core.queue import enqueue_on_commit
 from provisioning import live
 from provisioning.exceptions import LeaseLost
@@ -166,6 +167,7 @@ def finish(
         service = _locked_if_still_ours(claim)
         if service is None:
             return
+        _count_on_commit(service.pending_action, "succeeded")
         for name in ("server_id", "network", "remote_name"):
             setattr(service, name, getattr(claim.service, name))
         if service.pending_action == A.CHANGE_PACKAGE and service.pending_product_id:
@@ -208,6 +210,7 @@ def release(claim: Claim, error: str, *, due_in: float) -> None:
         service.action_due_at = timezone.now() + timedelta(seconds=due_in)
         service.last_error = error
         service.save()
+        _count_on_commit(service.pending_action, "retrying")
 
 
 def park(claim: Claim, reason: str, *, attention: str = "") -> None:
@@ -232,6 +235,13 @@ def park_locked(service: Service, reason: str, *, attention: str = "") -> None:
     else:
         record_event(service, None, f"{action}_failed", {"reason": reason})
     service.save()
+    _count_on_commit(action, "parked")
+
+
+def _count_on_commit(action: str, outcome: str) -> None:
+    transaction.on_commit(
+        partial(metrics.count_provisioning_outcome, action=action, outcome=outcome)
+    )
 
 
 def clear_action(service: Service) -> None:
