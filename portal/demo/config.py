@@ -33,6 +33,8 @@ class DemoConfig:
     customer_password: str
     group_name: str
     panels: list[DemoPanel] = field(default_factory=list)
+    #: The demo licence issuer's public key (PEM), which ``rundemo`` makes the demo trust.
+    licence_public_key: str = ""
 
     def save(self) -> None:
         demo_config_path().write_text(json.dumps(asdict(self), indent=2))

@@ -117,6 +117,16 @@ def _create_service_in_admin(session: requests.Session, web_url: str, database: 
     return int(match.group(1))
 
 
+def _licence_status_row(session: requests.Session, web_url: str, database: Path) -> str:
+    """The licence status row of the first demo product's admin page."""
+    with sqlite3.connect(database) as db:
+        (product_id,) = db.execute("SELECT min(id) FROM provisioning_product").fetchone()
+    page = session.get(f"{web_url}/admin/provisioning/product/{product_id}/change/", timeout=10)
+    row = re.search(r'field-licence_status.*?<div class="readonly">(.*?)</div>', page.text, re.S)
+    assert row, page.text[-2000:]
+    return row.group(1).strip()
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -265,6 +275,7 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         spawned = _all_processes_started(demo.pid)
         database = tmp_path / "var" / "db.sqlite3"
         seeded_service = _wait_for_service(database, service_id=1)
+        licence_row = _licence_status_row(session, web_url, database)
         admin_service_id = _create_service_in_admin(session, web_url, database)
         admin_service = _wait_for_service(database, admin_service_id, timeout=10)
         storefront, invoice_id = _new_customer_orders_and_pays(web_url, tmp_path / "var" / "mail")
@@ -293,6 +304,10 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         assert remote_name.startswith("vpn-")
         assert {"POST client", f"PUT client/{remote_name}"} <= panel_calls
     assert admin_service_id != 1
+    # The seeded licence key was checked online, against the demo's own /licensing/verify/.
+    assert licence_row.startswith("success: "), licence_row
+    web_log = (tmp_path / "var" / "log" / "web.log").read_text()
+    assert '"POST /licensing/verify/ HTTP/1.1" 200' in web_log
     # The storefront lists the demo plans; a newcomer signed up, ordered, paid and got a VPN.
     assert "VPN 100 Mbit/s" in storefront
     assert "VPN Unlimited (metered)" in storefront

@@ -54,7 +54,10 @@ class Command(BaseCommand):
 
     def _start_all(self, supervisor: Supervisor, config: DemoConfig, host: str, port: int) -> None:
         # The links in emails point at this server unless the environment names another.
-        site_env = {"PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://{host}:{port}")}
+        site_env = {
+            "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://{host}:{port}"),
+            **_licensing_env(config, host, port),
+        }
         for panel in config.panels:
             supervisor.start(
                 f"simulator-{panel.port}",
@@ -62,13 +65,6 @@ class Command(BaseCommand):
                 ready_url=f"http://127.0.0.1:{panel.port}/api/v1/openapi.json",
                 extra_env={TOKEN_ENV: panel.token},
             )
-        supervisor.start(
-            "celery",
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat",
-             "--loglevel=INFO", "--concurrency=2",
-             f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
-            extra_env=site_env,
-        )  # fmt: skip
         supervisor.start(
             "web",
             [
@@ -81,6 +77,15 @@ class Command(BaseCommand):
             ready_url=f"http://{host}:{port}/healthz",
             extra_env={**site_env, **DEMO_SHOP_ENV},
         )
+        # The worker's first licence check goes online to this web server: have it answer first.
+        supervisor.wait_ready()
+        supervisor.start(
+            "celery",
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat",
+             "--loglevel=INFO", "--concurrency=2",
+             f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
+            extra_env=site_env,
+        )  # fmt: skip
 
     def _watch(self, supervisor: Supervisor, stop: threading.Event) -> None:
         while not stop.wait(0.5):
@@ -108,6 +113,22 @@ class Command(BaseCommand):
         ]
         lines += [f"  Logs:         {supervisor.log_dir}/", "Press Ctrl-C to stop everything.", ""]
         self.stdout.write("\n".join(lines))
+
+
+def _licensing_env(config: DemoConfig, host: str, port: int) -> dict[str, str]:
+    """The demo trusts its own licence issuer (seed_demo made it) and is its own licence server,
+    so a product's check goes online to this web server's /licensing/verify/ — unless the
+    environment names other keys or another server."""
+    if not config.licence_public_key:
+        return {}
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared only
+    local = f"[{local}]" if ":" in local else local
+    return {
+        "LICENSING_PUBLIC_KEYS": os.environ.get("LICENSING_PUBLIC_KEYS")
+        or config.licence_public_key,
+        "LICENSING_SERVER_URL": os.environ.get("LICENSING_SERVER_URL")
+        or f"http://{local}:{port}/licensing/verify/",
+    }
 
 
 def _simulator_argv(panel: DemoPanel) -> list[str]:

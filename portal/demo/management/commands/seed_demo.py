@@ -1,16 +1,20 @@
+from dataclasses import replace
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from licensing.tokens import public_key_pem
 from portal.accounts.models import Customer
 from portal.billing.cycles import BillingCycle
 from portal.billing.models import Gateway, InvoiceStatus, TaxRate, UsagePricing
 from portal.billing.services import LineSpec, invoice_create, payment_record
 from portal.core.models import Branding
 from portal.demo.config import DemoConfig, load_or_create_demo_config
+from portal.demo.licences import demo_issuer, demo_key_holds, demo_licence_key
 from portal.store.models import Plan, PlanPrice
+from provisioning.licences import product_licence_key_changed
 from provisioning.models import Product, Server, ServerGroup
 
 
@@ -31,6 +35,7 @@ class Command(BaseCommand):
             customer = self._seed_users(config)
             group, servers = self._seed_servers(config)
             products = self._seed_products(config, group, servers)
+            self._seed_licences(config, products)
             self._seed_store(products)
             self._seed_usage_pricing(products[1])
             self._seed_shop()
@@ -97,6 +102,19 @@ class Command(BaseCommand):
             Product.objects.get_or_create(name=name, defaults={"group": group, "settings": plan})[0]
             for name, plan in plans.items()
         ]
+
+    def _seed_licences(self, config: DemoConfig, products: list[Product]) -> None:
+        """A key from the demo issuer for each product (again when it no longer holds): the
+        background check then shows ``success: …`` on each product's page."""
+        issuer = demo_issuer()
+        public_pem = public_key_pem(issuer.public_key())
+        if config.licence_public_key != public_pem:
+            replace(config, licence_public_key=public_pem).save()
+        for product in products:
+            if not demo_key_holds(product.license_key, issuer, product.pk):
+                product.license_key = demo_licence_key(issuer, product.pk)
+                product.save(update_fields=["license_key", "updated_at"])
+                product_licence_key_changed(product=product)
 
     def _seed_store(self, products: list[Product]) -> None:
         """The two products on sale, with a price per cycle (left alone once they exist)."""
