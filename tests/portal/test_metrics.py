@@ -14,7 +14,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.billing.services import LineSpec, invoice_create, payment_record
@@ -193,6 +196,18 @@ def test_parked_actions_and_invoices_are_counted_in_the_database(client, token, 
     assert value(scraped, "portal_invoices_issued_total", kind="invoice") == 2
     assert value(scraped, "portal_invoices_issued_total", kind="credit_note") == 0
     assert value(scraped, "portal_invoices_paid_total") == 1
+
+
+@pytest.mark.django_db
+def test_a_scrape_costs_two_queries_however_much_there_is(client, token, customer):
+    ServiceFactory.create_batch(3, on_panel=True, pending_action="suspend", action_failed_at=now())
+    line = LineSpec(description="Credit", unit_price=Decimal("5.00"), adds_credit=True)
+    invoice_create(customer=customer, lines=[line], actor=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        scrape(client)
+
+    assert len(queries.captured_queries) == 2
 
 
 @pytest.mark.django_db

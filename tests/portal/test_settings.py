@@ -146,6 +146,8 @@ def test_a_missing_secret_stops_gunicorn_with_one_line_naming_it(tmp_path):
         ("LOG_LEVEL", "LOUD"),
         ("TIME_ZONE", "Mars/Olympus_Mons"),
         ("HEALTHZ_TOKEN", "short"),
+        ("METRICS_TOKEN", "short"),
+        ("METRICS_ALLOWED_IPS", "10.0.0.0/8,10.0.0.0/33"),
         ("BEAT_LOCK_TTL_SECONDS", "0"),
     ],
 )
