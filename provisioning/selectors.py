@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from provisioning.models import (
+    LIVE_STATUSES,
     ModuleLogEntry,
     ReconciliationFinding,
     Server,
@@ -154,3 +155,14 @@ def customer_services(*, user: Any) -> QuerySet[Service]:
 def customer_service(*, user: Any, service_id: int) -> Service | None:
     """One of the customer's services, or None (views answer 404, never 403 with data)."""
     return customer_services(user=user).filter(pk=service_id).first()
+
+
+def staff_servers() -> QuerySet[Server]:
+    """Every panel with its group and ``live_service_count`` (the staff API)."""
+    live = Count("services", filter=Q(services__status__in=LIVE_STATUSES))
+    return Server.objects.select_related("group").annotate(live_service_count=live).order_by("name")
+
+
+def staff_services() -> QuerySet[Service]:
+    """Every service with what its list shows (the staff API), newest first."""
+    return Service.objects.select_related("customer__user", "product", "server").order_by("-id")

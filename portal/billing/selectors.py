@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,8 @@ from portal.billing.models import (
     CreditEntry,
     Invoice,
     InvoiceKind,
+    InvoiceStatus,
+    Payment,
     StripeCheckout,
     StripeCheckoutStatus,
     Subscription,
@@ -72,3 +74,18 @@ def invoice_counts() -> dict[str, int]:
         invoices_paid=Count("pk", filter=Q(kind=InvoiceKind.INVOICE, paid_at__isnull=False)),
         credit_notes_issued=Count("pk", filter=Q(kind=InvoiceKind.CREDIT_NOTE)),
     )
+
+
+def overdue_invoices_q(now: datetime) -> Q:
+    """Invoices unpaid past their due date at ``now`` (credit notes are never due)."""
+    return Q(kind=InvoiceKind.INVOICE, status=InvoiceStatus.UNPAID, due_at__lt=now)
+
+
+def staff_invoices() -> QuerySet[Invoice]:
+    """Every invoice and credit note with its customer and lines (the staff API)."""
+    return Invoice.objects.select_related("customer__user").prefetch_related("lines")
+
+
+def staff_payments() -> QuerySet[Payment]:
+    """Every payment with its invoice and who recorded it (the staff API)."""
+    return Payment.objects.select_related("invoice", "recorded_by")

@@ -10,7 +10,7 @@ from portal.accounts.countries import COUNTRIES
 from portal.accounts.models import Customer
 from portal.billing.models import InvoiceStatus
 from portal.core.models import Branding
-from portal.store.models import Coupon, Order
+from portal.store.models import Coupon, Order, Plan
 
 
 def customer_orders(*, user: Any) -> QuerySet[Order]:
@@ -37,3 +37,8 @@ def coupons_with_uses() -> QuerySet[Coupon]:
     return Coupon.objects.annotate(
         uses=Count("order", filter=~Q(order__invoice__status=InvoiceStatus.CANCELLED))
     )
+
+
+def staff_plans() -> QuerySet[Plan]:
+    """Every plan, on sale or not, with its product and prices (the staff API)."""
+    return Plan.objects.select_related("product").prefetch_related("prices")

@@ -1,0 +1,1 @@
+"""Provisioning's staff endpoints of the REST API (docs/api.md): servers and services."""
