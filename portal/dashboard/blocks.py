@@ -58,10 +58,6 @@ class Dashboard:
     panels: list[PanelRow] | None = None
     chart: dict[str, Any] | None = None
 
-    @property
-    def empty(self) -> bool:
-        return not (self.services or self.attention or self.money or self.panels)
-
 
 def changelist(model: str, **filters: Any) -> str:
     """The admin list of ``app_label_model``, filtered as its own filter links would be."""
@@ -71,22 +67,18 @@ def changelist(model: str, **filters: Any) -> str:
 
 def dashboard_for(user: Any) -> Dashboard:
     may = user.has_perm
-    services = attention = money = panels = chart = None
-    counts = None
-    if may("provisioning.view_service"):
+    sees_services = may("provisioning.view_service")
+    sees_panels = may("provisioning.view_server") or may("provisioning.view_modulelogentry")
+    loads = selectors.panel_loads() if sees_services or sees_panels else []
+    services = attention = panels = chart = None
+    if sees_services:
         counts = selectors.service_counts()
         services = _service_figures(counts)
-    loads = None
-    if may("provisioning.view_service") or may("provisioning.view_server"):
-        loads = selectors.panel_loads()
-    if counts is not None:
-        attention = _attention(counts, loads or [], may("provisioning.view_reconciliationfinding"))
-    if billing_figures := _money_figures(may):
-        money = billing_figures
-    if may("provisioning.view_server") or may("provisioning.view_modulelogentry"):
-        panels, chart = _panels(user, loads if loads is not None else selectors.panel_loads())
+        attention = _attention(counts, loads, may("provisioning.view_reconciliationfinding"))
+    if sees_panels:
+        panels, chart = _panels(user, loads)
     return Dashboard(
-        services=services, attention=attention, money=money, panels=panels, chart=chart
+        services=services, attention=attention, money=_money(may), panels=panels, chart=chart
     )
 
 
@@ -98,9 +90,12 @@ def _service_figures(counts: selectors.ServiceCounts) -> list[Figure]:
 
 
 def _attention(
-    counts: selectors.ServiceCounts, loads: list[selectors.PanelLoad], may_see_findings: bool
+    counts: selectors.ServiceCounts, loads: list[selectors.PanelLoad], may_list_findings: bool
 ) -> Attention:
-    findings = selectors.open_findings_count() if may_see_findings else 0
+    """The "Needs attention" sentence counts what its page lists (findings included, as for
+    anyone who may see services); the findings figure links to their list, for those who may
+    open it."""
+    findings = selectors.open_findings_count()
     incomplete = sum(1 for load in loads if load.enabled and not load.reconciliation_complete)
     figures = [
         Figure(
@@ -119,7 +114,7 @@ def _attention(
             changelist("provisioning_service", needs_attention__exact=1),
         ),
     ]
-    if may_see_findings:
+    if may_list_findings:
         figures.append(
             Figure(
                 "Open reconciliation findings",
@@ -135,7 +130,7 @@ def _attention(
     )
 
 
-def _money_figures(may: Any) -> Money | None:
+def _money(may: Any) -> Money | None:
     """Orders, revenue, MRR and overdue invoices, each shown only with its model's view right
     (a support user sees none of them)."""
     today = clock.today()

@@ -108,7 +108,8 @@ def test_a_billing_user_sees_money_and_services_but_no_panels():
     assert set(MONEY_LABELS) <= set(figure_links(html))
     assert 'id="dashboard-services"' in html
     assert 'id="dashboard-panels"' not in html
-    assert "Open reconciliation findings" not in html
+    assert "1 reconciliation finding" in html  # as the Needs attention page lists it
+    assert "Open reconciliation findings" not in html  # the findings list is not theirs
 
 
 def test_a_staff_user_without_rights_sees_no_block():
