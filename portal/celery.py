@@ -5,8 +5,17 @@ import sys
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+)
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from portal.core import logs, request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -27,6 +36,20 @@ def _load_django_settings(**kwargs: object) -> None:
     except ImproperlyConfigured as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+# The request id follows the work into tasks (portal/core/request_id.py).
+before_task_publish.connect(request_id.add_to_task_headers, weak=False)
+task_prerun.connect(request_id.enter_task, weak=False)
+task_postrun.connect(request_id.leave_task, weak=False)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _json_logs(logger: object, **kwargs: object) -> None:
+    """The worker and beat log through handlers Celery sets up: give them LOG_FORMAT too."""
+    if settings.LOG_FORMAT == "json":
+        logs.use_json_format(logger)
 
 
 app.autodiscover_tasks()

@@ -3,6 +3,7 @@ from django.conf.urls.static import static as media_urls
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from licensing import views as licensing_views
@@ -19,8 +20,12 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", metrics_views.metrics, name="metrics"),
     path("branding.css", core_views.branding_css, name="branding_css"),
-    # Browsers ask for /favicon.ico on pages that name no icon (the admin's among them).
-    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's among them). Resolved
+    # per request: in production the hashed name exists only once collectstatic has run.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=lazy(static, str)("portal/favicon.svg"), permanent=True),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("portal.accounts.urls")),
     path("account/", include("portal.accounts.client_urls")),
