@@ -1,4 +1,5 @@
-"""The client area's account pages, under /account/ (signed-in customers only)."""
+"""The client area's account pages, under /account/ (signed-in users; API tokens are staff's
+too)."""
 
 from django.urls import path
 
@@ -8,4 +9,6 @@ app_name = "account"
 
 urlpatterns = [
     path("billing/", views.billing_details, name="billing"),
+    path("api-tokens/", views.api_tokens, name="api_tokens"),
+    path("api-tokens/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -119,3 +119,16 @@ def _throttled_message(seconds: int) -> str:
         "Too many failed sign-in attempts. Please wait %(minutes)d minutes and try again.",
         minutes,
     ) % {"minutes": minutes}
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what it is for, and how long it lasts."""
+
+    EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
+
+    name = forms.CharField(
+        max_length=100, help_text="What the token is for (a script, a server), to recognise it."
+    )
+    expires_in_days = forms.ChoiceField(
+        label="Expires", choices=EXPIRY_CHOICES, initial="90", required=False
+    )

@@ -1,20 +1,30 @@
-"""Sign-in (allauth's view, throttled) and the client area's billing details page."""
+"""Sign-in (allauth's view, throttled) and the client area's account pages: billing details,
+API tokens."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from allauth.account import views as allauth_views
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from portal.accounts import services
-from portal.accounts.forms import BillingDetailsForm, LoginForm
+from portal.accounts.forms import ApiTokenForm, BillingDetailsForm, LoginForm
+from portal.accounts.middleware import MAIN_TYPES
 from portal.accounts.models import BILLING_FIELDS, Customer
-from portal.core.http import no_store
+from portal.accounts.selectors import user_api_tokens
+from portal.core import ratelimit
+from portal.core.http import no_store, too_many_requests
 
+API_TOKEN_RATE_LIMITED = "Too many tokens were made just now. Please try again later."  # noqa: S105
 BILLING_DETAILS_SAVED = (
     "Your billing details have been saved. Invoices you have not started paying show them."
 )
@@ -60,3 +70,52 @@ def billing_details(request: HttpRequest) -> HttpResponse:
         messages.success(request, BILLING_DETAILS_SAVED)
         return no_store(redirect("account:billing"))
     return no_store(render(request, "account/billing_details.html", {"form": form}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens; a POST makes one and shows it this once (never stored)."""
+    form = ApiTokenForm(request.POST or None)
+    context: dict[str, object] = {"form": form, "needs_2fa": _staff_without_2fa(request)}
+    if request.method == "POST" and not context["needs_2fa"] and form.is_valid():
+        key = f"api_token_create:{request.user.pk}"
+        window = settings.API_TOKEN_CREATE_WINDOW_SECONDS
+        if not ratelimit.hit(key, settings.API_TOKEN_CREATE_LIMIT, window):
+            messages.error(request, API_TOKEN_RATE_LIMITED)
+            return too_many_requests(_api_tokens_page(request, context), window=window)
+        days = form.cleaned_data["expires_in_days"]
+        expires_at = timezone.now() + timedelta(days=int(days)) if days else None
+        row, token = services.api_token_create(
+            user=request.user, name=form.cleaned_data["name"], expires_at=expires_at
+        )
+        context.update(new_token=token, new_row=row, form=ApiTokenForm())
+    return no_store(_api_tokens_page(request, context))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_revoke(request: HttpRequest) -> HttpResponse:
+    """Revoke the user's token ``token`` (its id, posted); another user's is a 404. A GET
+    changes nothing: it is sent to the tokens page."""
+    if request.method == "GET":
+        return redirect("account:api_tokens")
+    pk = request.POST.get("token", "")
+    token = get_object_or_404(user_api_tokens(user=request.user), pk=pk if pk.isdigit() else 0)
+    services.api_token_revoke(token=token)
+    messages.success(request, f"The token {token} is revoked: it no longer works.")
+    return redirect("account:api_tokens")
+
+
+def _api_tokens_page(request: HttpRequest, context: dict[str, object]) -> HttpResponse:
+    context["tokens"] = user_api_tokens(user=request.user)
+    context["now"] = timezone.now()
+    return render(request, "account/api_tokens.html", context)
+
+
+def _staff_without_2fa(request: HttpRequest) -> bool:
+    """Staff tokens reach the staff API: they need two-factor authentication as the admin does."""
+    user = request.user
+    return (
+        settings.PORTAL_STAFF_REQUIRE_2FA and user.is_staff and not is_mfa_enabled(user, MAIN_TYPES)
+    )

@@ -23,7 +23,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, reverse
 
+from portal.accounts.models import ApiToken
 from portal.accounts.roles import BILLING, ROLES, SUPERADMIN, SUPPORT, role_grants
+from portal.accounts.services import api_token_create
 from portal.billing.models import (
     BillingEvent,
     CancellationRequest,
@@ -225,6 +227,7 @@ def rows(customer) -> dict[type, object]:
         ),
         Authenticator: Authenticator.objects.get(user=customer.user),
         Branding: Branding.objects.get_or_create(pk=1)[0],
+        ApiToken: api_token_create(user=customer.user, name="support test")[0],
         Plan: plan,
         Coupon: CouponFactory(),
         Order: Order.objects.create(customer=customer, checkout_token=uuid.uuid4(), invoice=unpaid),
