@@ -299,6 +299,25 @@ def test_a_histogram_is_stored_as_buckets_and_read_back_cumulative(tmp_path):
     assert value(scraped, f"{PANEL_CALLS}_sum", **series) == pytest.approx(102.07)
 
 
+def test_threads_recording_at_once_add_up_in_the_sqlite_file(tmp_path):
+    store = metrics.SQLiteStore(tmp_path / "metrics.sqlite3")
+    field = metrics._field(("create", "succeeded"), "")
+
+    def record() -> None:
+        for _ in range(200):
+            store.add(metrics.PROVISIONING_OUTCOMES.name, [(field, 1.0)])
+
+    threads = [threading.Thread(target=record) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert metrics.SQLiteStore(store.path).read(metrics.PROVISIONING_OUTCOMES.name) == {
+        field: 800.0
+    }
+
+
 @pytest.mark.services
 def test_machines_recording_at_once_add_up_in_redis():
     # given two "machines", each with its own client of the one Redis, recording from threads
