@@ -588,6 +588,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that several endpoints share, named once (a "status" of services and one of
+    # invoices would otherwise be told apart by a hash).
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceStatusEnum": "provisioning.models.ServiceStatus",
+        "ServiceActionEnum": "provisioning.models.ServiceAction",
+        "InvoiceStatusEnum": "portal.billing.models.InvoiceStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.core.api.schema.add_error_responses",
