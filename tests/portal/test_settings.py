@@ -149,6 +149,7 @@ def test_a_missing_secret_stops_gunicorn_with_one_line_naming_it(tmp_path):
         ("METRICS_TOKEN", "short"),
         ("METRICS_ALLOWED_IPS", "10.0.0.0/8,10.0.0.0/33"),
         ("BEAT_LOCK_TTL_SECONDS", "0"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_a_malformed_value_stops_the_start_with_one_line_naming_it(tmp_path, variable, value):
