@@ -63,7 +63,7 @@ def test_a_well_formed_incoming_request_id_is_passed_through(client, db):
 
 @pytest.mark.parametrize(
     "incoming",
-    ["", "x" * 129, "has space", "quote\"d", "<script>", "new\\nline", "-starts-with-dash", "ü"],
+    ["", "x" * 129, "has space", 'quote"d', "<script>", "back\\slash", "-starts-with-dash", "ü"],
 )
 def test_a_malformed_incoming_request_id_is_replaced(client, db, incoming):
     response = client.get("/healthz", headers={"X-Request-ID": incoming})
