@@ -102,6 +102,8 @@ def _patterns(patterns, namespace: str = "") -> Iterator[tuple[str, URLPattern]]
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin":
                 continue  # staff pages: tests/accounts/test_staff_roles.py
+            if getattr(pattern.urlconf_name, "__name__", "") == "portal.api_urls":
+                continue  # the REST API: token auth, no session or CSRF; tests/api/
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             yield from _patterns(pattern.url_patterns, inner)
         elif isinstance(pattern, URLPattern):
