@@ -9,7 +9,9 @@ API's 404 error body.
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from portal.billing import api as billing_api
 from portal.core.api.errors import UnknownEndpoint
+from portal.store import api as store_api
 from provisioning import api as provisioning_api
 
 service = "services/<int:pk>/"
@@ -22,6 +24,12 @@ v1 = [
     path(f"{service}live-status/", provisioning_api.ServiceLiveStatusApi.as_view()),
     path(f"{service}traffic/", provisioning_api.ServiceTrafficApi.as_view()),
     path(f"{service}usage-alert/", provisioning_api.ServiceUsageAlertApi.as_view()),
+    path("invoices/", billing_api.InvoiceListApi.as_view()),
+    path("invoices/<int:pk>/", billing_api.InvoiceDetailApi.as_view()),
+    path("invoices/<int:pk>/pdf/", billing_api.InvoicePdfApi.as_view()),
+    path("orders/", store_api.OrderListApi.as_view()),
+    path("orders/<int:pk>/", store_api.OrderDetailApi.as_view()),
+    path("credit/", billing_api.CreditApi.as_view()),
     path("staff/", include("portal.api_staff_urls")),
     re_path(r"^.*$", UnknownEndpoint.as_view()),
 ]

@@ -21,7 +21,15 @@ from portal.billing.cycles import BillingCycle
 from portal.billing.services import LineSpec, invoice_create
 from portal.notifications import payload
 from portal.notifications.models import EmailRecord
-from portal.store.models import Coupon, CouponKind, CouponScope, Order, Plan, PlanPrice
+from portal.store.models import (
+    Coupon,
+    CouponKind,
+    CouponScope,
+    Order,
+    OrderItem,
+    Plan,
+    PlanPrice,
+)
 from provisioning import services
 from provisioning.models import (
     CallOutcome,
@@ -215,6 +223,18 @@ class OrderFactory(factory.django.DjangoModelFactory):
             actor=None,
         )
     )
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    """One item of an order (a plan on a cycle), as the checkout records it."""
+
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    plan = factory.SubFactory(PlanFactory)
+    cycle = BillingCycle.MONTHLY
+    price = Decimal("9.99")
 
 
 def order_service(customer: Customer, product: Product, **kwargs: Any) -> Service:

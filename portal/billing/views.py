@@ -47,6 +47,8 @@ TOO_MANY_ADD_FUNDS = (
     "You have asked to add funds many times in the last hour. Please pay one of the invoices "
     "already made, or try again later."
 )
+# The credit page (and the API) list this many of the latest movements.
+CREDIT_ENTRIES_SHOWN = 100
 
 
 def _own_invoice(request: HttpRequest, pk: int) -> Invoice:
@@ -142,7 +144,7 @@ def credit(request: HttpRequest) -> HttpResponse:
         return redirect("billing:invoice_detail", pk=invoice.pk)
     context = {
         "balance": credit_balance(customer),
-        "entries": customer_credit_entries(user=request.user)[:100],
+        "entries": customer_credit_entries(user=request.user)[:CREDIT_ENTRIES_SHOWN],
         "form": form,
     }
     response = render(request, "billing/credit.html", context)
