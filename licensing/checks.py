@@ -36,13 +36,15 @@ MAX_RECHECK_SECONDS = 7 * 86_400
 
 def licence_check_due(product_id: int) -> bool:
     """True when no recorded result still holds: the background check skips the others."""
-    return last_licence_check(product_id) is None
+    check = last_licence_check(product_id)
+    return check is None or check.stale
 
 
 def licence_problem(*, product_id: int, key: str) -> str:
     """Why ``key`` fails for the product now, "" when it does not; for a page, which never waits
-    on the licence server: the recorded result, or with none the offline verification (local and
-    fast), which is not recorded, so the background check still asks the server first."""
+    on the licence server: the last recorded result, even past its period (a server's refusal
+    stays in force until a new check replaces it), or with none the offline verification (local
+    and fast), which is not recorded, so the background check still asks the server first."""
     check = last_licence_check(product_id)
     if check is not None:
         return check.error
@@ -54,7 +56,10 @@ def licence_problem(*, product_id: int, key: str) -> str:
 def licence_check_current(*, product_id: int, key: str) -> LicenceCheck:
     """The recorded result, or a check now (which may ask the server) when none holds: for
     background work that must not act on a guess."""
-    return last_licence_check(product_id) or licence_check(product_id=product_id, key=key)
+    check = last_licence_check(product_id)
+    if check is None or check.stale:
+        return licence_check(product_id=product_id, key=key)
+    return check
 
 
 def licence_check(*, product_id: int, key: str) -> LicenceCheck:

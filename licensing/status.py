@@ -4,9 +4,10 @@ Licensing is asked and asks nobody: products are named by their id, and nothing 
 provisioning. A check (the licensing work: online verification with an offline fallback)
 records each result with :func:`record_licence_check`; the product page shows it as its status
 row and the service page shows a red errorbox while the last check failed. Results live in the
-shared cache for as long as the check says they hold (the seed's "cached for the validity
-period encoded in the licence response"), so an expired result reads as "not checked" and the
-next check decides.
+shared cache with the time until which the check says they hold (the seed's "cached for the
+validity period encoded in the licence response"). The entry itself does not expire: a result
+past that time is due for a new check, but pages keep reading it until the new one replaces it,
+so a failing licence stays enforced between its expiry and the next background round.
 
 The admin banner lists the products whose check failed without asking about each product: an
 index of the failing product ids is kept next to the results. Two checks recording at once may
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -26,6 +27,7 @@ from django.utils import timezone
 CACHE_PREFIX = "licensing:product"
 FAILING_KEY = "licensing:failing"
 NOT_CHECKED = "not checked yet"
+RECHECKING = "(being checked again)"
 
 
 @dataclass(frozen=True)
@@ -33,17 +35,26 @@ class LicenceCheck:
     """The result of one licence verification of a product's key."""
 
     checked_at: datetime
+    valid_until: datetime
     error: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.error
 
+    @property
+    def stale(self) -> bool:
+        """Past the period the check said it holds: due for a new check, still in force."""
+        return self.valid_until <= timezone.now()
+
     def summary(self) -> str:
-        """The product page's status row: ``success: <time>`` or the error."""
+        """The product page's status row: ``success: <time>`` or the error, and when the result
+        ran out, that it is being checked again."""
         if self.ok:
-            return f"success: {timezone.localtime(self.checked_at):%Y-%m-%d %H:%M}"
-        return self.error
+            row = f"success: {timezone.localtime(self.checked_at):%Y-%m-%d %H:%M}"
+        else:
+            row = self.error
+        return f"{row} {RECHECKING}" if self.stale else row
 
 
 def cache_key(product_id: int) -> str:
@@ -52,14 +63,21 @@ def cache_key(product_id: int) -> str:
 
 
 def record_licence_check(product_id: int, *, error: str = "", valid_for: int) -> LicenceCheck:
-    """Store one check's result for ``valid_for`` seconds; an empty ``error`` means success."""
+    """Store one check's result, which holds for ``valid_for`` seconds and is read until the next
+    result replaces it; an empty ``error`` means success."""
     if valid_for < 1:
         raise ValueError(f"A licence result must hold for at least a second, got {valid_for}")
-    check = LicenceCheck(checked_at=timezone.now(), error=error.strip())
-    _index_failing(product_id, failing=not check.ok)
-    cache.set(
-        cache_key(product_id), {"checked_at": check.checked_at, "error": check.error}, valid_for
+    now = timezone.now()
+    check = LicenceCheck(
+        checked_at=now, valid_until=now + timedelta(seconds=valid_for), error=error.strip()
     )
+    _index_failing(product_id, failing=not check.ok)
+    stored = {
+        "checked_at": check.checked_at,
+        "valid_until": check.valid_until,
+        "error": check.error,
+    }
+    cache.set(cache_key(product_id), stored, None)
     return check
 
 
@@ -70,11 +88,8 @@ def forget_licence_check(product_id: int) -> None:
 
 
 def last_licence_check(product_id: int) -> LicenceCheck | None:
-    """The most recent result still valid, or None when no check holds."""
-    stored = cache.get(cache_key(product_id))
-    if not isinstance(stored, dict):
-        return None
-    return LicenceCheck(checked_at=stored["checked_at"], error=stored["error"])
+    """The most recent result, stale or not (see :attr:`LicenceCheck.stale`), or None."""
+    return _parsed(cache.get(cache_key(product_id)))
 
 
 def failing_licence_checks() -> dict[int, LicenceCheck]:
@@ -84,9 +99,9 @@ def failing_licence_checks() -> dict[int, LicenceCheck]:
         return {}
     stored = cache.get_many([cache_key(product_id) for product_id in product_ids])
     checks = {
-        product_id: LicenceCheck(checked_at=entry["checked_at"], error=entry["error"])
+        product_id: check
         for product_id in product_ids
-        if isinstance(entry := stored.get(cache_key(product_id)), dict)
+        if (check := _parsed(stored.get(cache_key(product_id)))) is not None
     }
     return {product_id: check for product_id, check in checks.items() if not check.ok}
 
@@ -99,9 +114,18 @@ def licence_failures_reindex(product_ids: Iterable[int]) -> None:
     failing = [
         product_id
         for product_id in product_ids
-        if isinstance(entry := stored.get(cache_key(product_id)), dict) and entry["error"]
+        if (check := _parsed(stored.get(cache_key(product_id)))) is not None and not check.ok
     ]
     cache.set(FAILING_KEY, sorted(failing), None)
+
+
+def _parsed(stored: object) -> LicenceCheck | None:
+    """The stored result, or None for nothing (or an entry in an older shape: not a result)."""
+    if not isinstance(stored, dict) or not {"checked_at", "valid_until", "error"} <= stored.keys():
+        return None
+    return LicenceCheck(
+        checked_at=stored["checked_at"], valid_until=stored["valid_until"], error=stored["error"]
+    )
 
 
 def _index_failing(product_id: int, *, failing: bool) -> None:

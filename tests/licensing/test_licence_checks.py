@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 import requests
 import responses
 import time_machine
-from django.core.cache import cache
 from django.utils import timezone
 
 from licensing.checks import (
@@ -24,8 +22,9 @@ from licensing.checks import (
     OFFLINE_VALID_SECONDS,
     licence_check,
     licence_check_due,
+    licence_problem,
 )
-from licensing.status import licence_status_row
+from licensing.status import RECHECKING, licence_status_row
 from tests.licensing.conftest import SERVER_URL, tampered
 
 pytestmark = pytest.mark.usefixtures("licensing")
@@ -34,10 +33,9 @@ VALID = {"valid": True, "licensee": "Acme Hosting", "products": ["7"], "recheck_
 
 
 def kept_for(check) -> int:
-    """Check, and return the seconds its result was recorded for."""
-    with mock.patch.object(cache, "set", wraps=cache.set) as cache_set:
-        check()
-    return cache_set.call_args.args[2]
+    """Check, and return the seconds its result holds for."""
+    result = check()
+    return round((result.valid_until - result.checked_at).total_seconds())
 
 
 @responses.activate
@@ -87,6 +85,32 @@ def test_no_second_server_call_while_the_result_holds_then_one(sign):
         assert licence_check_due(7)
         background_check()
     assert server.call_count == 2
+
+
+@responses.activate
+@pytest.mark.usefixtures("clock_driven_cache")
+def test_a_refusal_stays_in_force_past_its_period_until_the_next_check_replaces_it(sign):
+    """Between the result's expiry and the next background round a page still refuses: it does
+    not fall back to the offline verification, which passes a key the server revoked."""
+    responses.post(
+        SERVER_URL,
+        json={"valid": False, "reason": "The licence was revoked.", "recheck_seconds": 600},
+    )
+    key = sign()
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        licence_check(product_id=7, key=key)
+        traveller.shift(timedelta(seconds=601))
+
+        assert licence_check_due(7)
+        assert licence_problem(product_id=7, key=key) == "The licence was revoked."
+        assert licence_status_row(7) == f"The licence was revoked. {RECHECKING}"
+
+        responses.replace(responses.POST, SERVER_URL, json=VALID)
+        licence_check(product_id=7, key=key)
+        assert licence_problem(product_id=7, key=key) == ""
+        assert licence_status_row(7).startswith("success: ")
+        assert RECHECKING not in licence_status_row(7)
 
 
 @responses.activate

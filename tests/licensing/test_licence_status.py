@@ -3,15 +3,18 @@ page's errorbox show, for as long as the check said it holds."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from licensing.status import (
     NOT_CHECKED,
+    RECHECKING,
     cache_key,
     last_licence_check,
     licence_error,
@@ -43,21 +46,38 @@ def test_a_failed_check_is_the_error_and_a_later_success_replaces_it(product):
     assert licence_error(product.pk) == "Licence expired on 2026-10-01."
     assert licence_status_row(product.pk) == "Licence expired on 2026-10-01."
 
-    at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-    with mock.patch("licensing.status.timezone.now", return_value=at):
+    with time_machine.travel(datetime(2026, 11, 23, 9, 30, tzinfo=UTC), tick=False):
         record_licence_check(product.pk, valid_for=60)
 
-    assert licence_error(product.pk) == ""
-    assert licence_status_row(product.pk) == "success: 2026-11-23 09:30"
+        assert licence_error(product.pk) == ""
+        assert licence_status_row(product.pk) == "success: 2026-11-23 09:30"
 
 
-def test_a_result_is_cached_for_its_validity_period_only(product):
+def test_a_result_holds_for_its_period_and_is_kept_until_replaced(product):
     with mock.patch.object(cache, "set", wraps=cache.set) as cache_set:
-        record_licence_check(product.pk, error="Licence expired.", valid_for=3600)
+        check = record_licence_check(product.pk, error="Licence expired.", valid_for=3600)
 
-    assert cache_set.call_args.args[2] == 3600
+    assert check.valid_until - check.checked_at == timedelta(seconds=3600)
+    assert cache_set.call_args.args[2] is None
     with pytest.raises(ValueError, match="at least a second"):
         record_licence_check(product.pk, valid_for=0)
+
+
+def test_a_result_past_its_period_still_reads_and_says_it_is_being_checked_again(product):
+    record_licence_check(product.pk, error="Licence revoked.", valid_for=60)
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        check = last_licence_check(product.pk)
+        assert check is not None
+        assert check.stale
+        assert licence_error(product.pk) == "Licence revoked."
+        assert licence_status_row(product.pk) == f"Licence revoked. {RECHECKING}"
+
+
+def test_an_entry_in_the_old_shape_reads_as_no_result(product):
+    cache.set(cache_key(product.pk), {"checked_at": timezone.now(), "error": "Old."}, 60)
+
+    assert last_licence_check(product.pk) is None
 
 
 def test_product_page_shows_the_status_row(admin_client, product):
