@@ -7,15 +7,17 @@ releases it on shutdown; a standby tries again every third of the TTL, so it tak
 about one TTL of the holder's death.
 
 The holder also writes each entry's last run to a Redis hash, and a beat adopts those times
-whenever it takes the lock: its own schedule file is stale (it sent nothing while it stood by),
-and without them it would at once send every job whose slot passed since it started — the
-daily billing jobs the other beat ran this morning among them.
+whenever it takes the lock, including taking it back after a stall during which its lock lapsed:
+its own schedule file is stale (another beat may have sent meanwhile), and without them it would
+at once send every job whose slot passed since it last sent — the daily billing jobs the other
+beat ran this morning among them.
 
 Without Redis (the embedded mode: one machine, the filesystem broker, the single beat inside
 ``make run``) there is nothing shared to lock and the scheduler is celery's PersistentScheduler
 unchanged.
 """
 
+import enum
 import json
 import logging
 import os
@@ -45,6 +47,17 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+class Hold(enum.Enum):
+    """What a beat's claim on the lock came to: false only when another beat holds it."""
+
+    ACQUIRED = "acquired"  # taken anew: it was free (or lapsed while its holder stalled)
+    RENEWED = "renewed"  # still ours, extended
+    REFUSED = "refused"  # another beat's
+
+    def __bool__(self) -> bool:
+        return self is not Hold.REFUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +90,11 @@ class BeatLock:
     def renew(self) -> bool:
         return bool(self._renew(keys=[self.key], args=[self.token, self.ttl_ms]))
 
-    def hold(self) -> bool:
+    def hold(self) -> Hold:
         """Renew the lock while it is ours; take it when it is free."""
-        return self.renew() or self.acquire()
+        if self.renew():
+            return Hold.RENEWED
+        return Hold.ACQUIRED if self.acquire() else Hold.REFUSED
 
     def release(self) -> None:
         self._release(keys=[self.key], args=[self.token])
@@ -154,9 +169,13 @@ class LockedScheduler(PersistentScheduler):
         was_holding = self._holding
         try:
             lock = self._lock or self._connect()
-            self._holding = lock.hold()
-            if self._holding and not was_holding:
+            hold = lock.hold()
+            self._holding = bool(hold)
+            # Taken anew, the lock may have been another beat's meanwhile (ours lapsed while
+            # this beat stalled): it may have sent jobs our schedule still calls due.
+            if hold is Hold.ACQUIRED or (hold and not was_holding):
                 adopted = self._adopt_last_runs()
+                self._state = ""  # a new holding, logged even when it follows one
                 self._log_state(
                     "holding",
                     "beat active: holds the lock %s (%s); %d last runs taken over from Redis",

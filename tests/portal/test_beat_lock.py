@@ -19,7 +19,7 @@ import pytest
 import redis
 from celery import Celery
 
-from portal.core.beat import BeatLock, Holder, LastRuns, LockedScheduler
+from portal.core.beat import BeatLock, Hold, Holder, LastRuns, LockedScheduler
 from tests.services import redis_url_or_skip
 from tests.workers import REPO_ROOT
 
@@ -116,24 +116,26 @@ def test_a_beat_releases_only_its_own_lock(two_locks, redis_client: redis.Redis)
 def scheduler_for(
     settings, tmp_path: Path, redis_url: str, key_prefix: str
 ) -> Iterator[Callable[[str], LockedScheduler]]:
-    """A LockedScheduler per beat name, on a Celery app whose schedule has one hourly job last
-    sent two hours ago (so it is due), sending to the private queue; all closed afterwards."""
+    """A LockedScheduler per beat name, on a Celery app whose schedule has one job ("hourly", or
+    "every" with another period in seconds) last sent two hours ago (so it is due), sending to
+    the private queue; all closed afterwards."""
     settings.REDIS_URL = redis_url
     settings.BEAT_REDIS_KEY_PREFIX = key_prefix
     settings.BEAT_LOCK_TTL_SECONDS = 30
     schedulers = []
 
-    def make(name: str) -> LockedScheduler:
+    def make(name: str, every: float = 3600.0) -> LockedScheduler:
+        entry = "hourly" if every == 3600.0 else "every"
         app = Celery(f"beat-{name}", broker=redis_url, set_as_current=False)
         app.conf.update(
             timezone="UTC",
             task_default_queue=key_prefix,
             task_serializer="json",
             accept_content=["json"],
-            beat_schedule={"hourly": {"task": "tests.beat_probe", "schedule": 3600.0}},
+            beat_schedule={entry: {"task": "tests.beat_probe", "schedule": every}},
         )
         scheduler = LockedScheduler(app=app, schedule_filename=str(tmp_path / f"{name}-schedule"))
-        scheduler.schedule["hourly"].last_run_at -= timedelta(hours=2)
+        scheduler.schedule[entry].last_run_at -= timedelta(hours=2)
         schedulers.append(scheduler)
         return scheduler
 
@@ -286,3 +288,39 @@ def test_two_beats_send_each_slot_once_and_the_standby_takes_over_when_the_holde
 
         assert took_over_after >= 1  # not while the dead holder's lock held (renewed each second)
         assert "beat active" in _log(standby)
+
+
+@pytest.mark.services
+def test_a_beat_taking_the_lock_back_after_a_stall_adopts_the_last_runs(
+    scheduler_for, redis_client: redis.Redis, key_prefix: str
+):
+    """A sends a job every 2 s and stalls past its TTL; B takes over, sends the job's next slot
+    and stops before A's next tick. A's lock is gone, so A takes it anew: it must adopt B's last
+    run, not resend the slot B sent because its own schedule still says A's run."""
+    stalled, successor = scheduler_for("a", every=2.0), scheduler_for("b", every=2.0)
+    assert stalled.tick() == 0  # holds the lock, sends the due job
+    redis_client.delete(f"{key_prefix}:lock")  # the stall: A's lock lapsed
+
+    assert successor.tick() > 0  # B takes the lock and adopts A's run
+    time.sleep(2.1)
+    successor.tick()  # B sends the next slot
+    sent_at = successor.schedule["every"].last_run_at
+    successor.close()  # B stops before A wakes
+    assert redis_client.llen(key_prefix) == 2
+
+    assert stalled.tick() > 0
+    assert redis_client.get(f"{key_prefix}:lock").decode() == stalled._lock.token
+    assert stalled.schedule["every"].last_run_at == sent_at
+    assert redis_client.llen(key_prefix) == 2
+
+
+@pytest.mark.services
+def test_hold_says_whether_the_lock_was_renewed_or_taken_anew(two_locks, redis_client: redis.Redis):
+    first, second = two_locks
+
+    assert first.hold() is Hold.ACQUIRED
+    assert first.hold() is Hold.RENEWED
+    assert second.hold() is Hold.REFUSED
+    assert not Hold.REFUSED
+    redis_client.delete(first.key)  # lapsed while the holder stalled
+    assert first.hold() is Hold.ACQUIRED
