@@ -31,12 +31,18 @@ def too_many_requests(response: R, *, window: int) -> R:
     return no_store(response)
 
 
-def client_ip(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def client_ip(
+    request: HttpRequest, *, strict: bool = False
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The client's address, or None when it cannot be read.
 
     ``X-Forwarded-For`` is read only behind ``PORTAL_TRUSTED_PROXY_COUNT`` proxies, taking the
     entry the outermost of them appended; anything left of it is the client's to forge. An
     IPv4-mapped IPv6 address is given as the IPv4 one.
+
+    With fewer entries than trusted proxies (a request that skipped the outer ones) the address
+    is the connecting proxy's, good enough to throttle by; ``strict`` (an allow-list deciding
+    access) makes it None instead, since the proxy's own address may well be an allowed one.
     """
     candidate = request.META.get("REMOTE_ADDR", "")
     hops = settings.PORTAL_TRUSTED_PROXY_COUNT
@@ -45,6 +51,8 @@ def client_ip(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Add
         entries = [entry.strip() for entry in forwarded if entry.strip()]
         if len(entries) >= hops:
             candidate = entries[-hops]
+        elif strict:
+            return None
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:

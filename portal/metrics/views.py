@@ -33,7 +33,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 def _from_allowed_network(request: HttpRequest, networks: list[str]) -> bool:
-    address = client_ip(request)
+    address = client_ip(request, strict=True)
     return address is not None and any(
         address in ipaddress.ip_network(network, strict=False) for network in networks
     )

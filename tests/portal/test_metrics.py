@@ -172,6 +172,22 @@ def test_with_both_set_a_scrape_needs_the_network_and_the_token(client, settings
     assert client.get("/metrics", REMOTE_ADDR="10.20.0.1", **bearer).status_code == 200
 
 
+@pytest.mark.django_db
+def test_too_few_forwarded_entries_are_refused_not_read_as_the_proxys_address(client, settings):
+    """Behind two proxies a request that passed fewer of them (or came to the proxy's address
+    directly) has no trustworthy client address: the inner proxy's own, in the allowed network,
+    must not stand in for it."""
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    assert client.get("/metrics", **proxy, HTTP_X_FORWARDED_FOR="6.6.6.6").status_code == 403
+    assert client.get("/metrics", **proxy).status_code == 403
+    passed_both = client.get("/metrics", **proxy, HTTP_X_FORWARDED_FOR="10.1.2.3, 10.0.0.1")
+    assert passed_both.status_code == 200
+
+
 # Series counted at the scrape -------------------------------------------------------------------
 
 
