@@ -34,9 +34,10 @@ MIN_RECHECK_SECONDS = 60
 MAX_RECHECK_SECONDS = 7 * 86_400
 
 
-def licence_check_due(product_id: int) -> bool:
-    """True when no recorded result still holds: the background check skips the others."""
-    check = last_licence_check(product_id)
+def licence_check_due(product_id: int, key: str) -> bool:
+    """True when no recorded result of ``key`` still holds: the background check skips the
+    others."""
+    check = last_licence_check(product_id, key)
     return check is None or check.stale
 
 
@@ -45,7 +46,7 @@ def licence_problem(*, product_id: int, key: str) -> str:
     on the licence server: the last recorded result, even past its period (a server's refusal
     stays in force until a new check replaces it), or with none the offline verification (local
     and fast), which is not recorded, so the background check still asks the server first."""
-    check = last_licence_check(product_id)
+    check = last_licence_check(product_id, key)
     if check is not None:
         return check.error
     if not key.strip():
@@ -56,7 +57,7 @@ def licence_problem(*, product_id: int, key: str) -> str:
 def licence_check_current(*, product_id: int, key: str) -> LicenceCheck:
     """The recorded result, or a check now (which may ask the server) when none holds: for
     background work that must not act on a guess."""
-    check = last_licence_check(product_id)
+    check = last_licence_check(product_id, key)
     if check is None or check.stale:
         return licence_check(product_id=product_id, key=key)
     return check
@@ -65,14 +66,16 @@ def licence_check_current(*, product_id: int, key: str) -> LicenceCheck:
 def licence_check(*, product_id: int, key: str) -> LicenceCheck:
     """Check ``key`` for product ``product_id`` and record the result (see the module's doc)."""
     if not key.strip():
-        return record_licence_check(product_id, error=NO_KEY, valid_for=OFFLINE_VALID_SECONDS)
+        return record_licence_check(
+            product_id, key=key, error=NO_KEY, valid_for=OFFLINE_VALID_SECONDS
+        )
     if not settings.LICENSING_SERVER_URL:
         return _offline(product_id, key, note="")
     answer = _ask_server(product_id, key)
     if answer is None:
         return _offline(product_id, key, note=OFFLINE_NOTE)
     error, valid_for = answer
-    return record_licence_check(product_id, error=error, valid_for=valid_for)
+    return record_licence_check(product_id, key=key, error=error, valid_for=valid_for)
 
 
 def _ask_server(product_id: int, key: str) -> tuple[str, int] | None:
@@ -120,7 +123,7 @@ def _offline(product_id: int, key: str, *, note: str) -> LicenceCheck:
     error = _offline_error(product_id, key)
     if error and note:
         error = f"{error} {note}"
-    return record_licence_check(product_id, error=error, valid_for=OFFLINE_VALID_SECONDS)
+    return record_licence_check(product_id, key=key, error=error, valid_for=OFFLINE_VALID_SECONDS)
 
 
 def _offline_error(product_id: int, key: str) -> str:

@@ -3,11 +3,14 @@
 Licensing is asked and asks nobody: products are named by their id, and nothing here imports
 provisioning. A check (the licensing work: online verification with an offline fallback)
 records each result with :func:`record_licence_check`; the product page shows it as its status
-row and the service page shows a red errorbox while the last check failed. Results live in the
-shared cache with the time until which the check says they hold (the seed's "cached for the
-validity period encoded in the licence response"). The entry itself does not expire: a result
-past that time is due for a new check, but pages keep reading it until the new one replaces it,
-so a failing licence stays enforced between its expiry and the next background round.
+row and the service page shows a red errorbox while the last check failed. A result names the
+key it is about (a digest of it, :func:`licence_key_digest`): read with another key it is no
+result, so a check that ran with a key the admin has since replaced says nothing of the new one.
+Results live in the shared cache with the time until which the check says they hold (the
+seed's "cached for the validity period encoded in the licence response"). The entry itself does
+not expire: a result past that time is due for a new check, but pages keep reading it until the
+new one replaces it, so a failing licence stays enforced between its expiry and the next
+background round.
 
 The admin banner lists the products whose check failed without asking about each product: an
 index of the failing product ids is kept next to the results. Two checks recording at once may
@@ -17,7 +20,9 @@ round (:func:`licence_failures_reindex`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +33,7 @@ CACHE_PREFIX = "licensing:product"
 FAILING_KEY = "licensing:failing"
 NOT_CHECKED = "not checked yet"
 RECHECKING = "(being checked again)"
+_STORED_FIELDS = frozenset({"checked_at", "valid_until", "key_digest", "error"})
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,16 @@ class LicenceCheck:
 
     checked_at: datetime
     valid_until: datetime
+    key_digest: str
     error: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    def is_for(self, key: str) -> bool:
+        """Whether this is the result of ``key`` (and not of a key the product had before)."""
+        return hmac.compare_digest(self.key_digest, licence_key_digest(key))
 
     @property
     def stale(self) -> bool:
@@ -62,21 +73,29 @@ def cache_key(product_id: int) -> str:
     return f"{CACHE_PREFIX}:{product_id}"
 
 
-def record_licence_check(product_id: int, *, error: str = "", valid_for: int) -> LicenceCheck:
+def licence_key_digest(key: str) -> str:
+    """Names the key a result is about: the sha256 of the whole key, signature included (two keys
+    with one payload, one of them altered, get different verdicts), and of any text at all (the
+    key may be malformed, unlike for ``licensing.tokens.licence_fingerprint``)."""
+    return hashlib.sha256(key.strip().encode()).hexdigest()
+
+
+def record_licence_check(
+    product_id: int, *, key: str, error: str = "", valid_for: int
+) -> LicenceCheck:
     """Store one check's result, which holds for ``valid_for`` seconds and is read until the next
     result replaces it; an empty ``error`` means success."""
     if valid_for < 1:
         raise ValueError(f"A licence result must hold for at least a second, got {valid_for}")
     now = timezone.now()
     check = LicenceCheck(
-        checked_at=now, valid_until=now + timedelta(seconds=valid_for), error=error.strip()
+        checked_at=now,
+        valid_until=now + timedelta(seconds=valid_for),
+        key_digest=licence_key_digest(key),
+        error=error.strip(),
     )
     _index_failing(product_id, failing=not check.ok)
-    stored = {
-        "checked_at": check.checked_at,
-        "valid_until": check.valid_until,
-        "error": check.error,
-    }
+    stored = {field: getattr(check, field) for field in _STORED_FIELDS}
     cache.set(cache_key(product_id), stored, None)
     return check
 
@@ -87,13 +106,16 @@ def forget_licence_check(product_id: int) -> None:
     _index_failing(product_id, failing=False)
 
 
-def last_licence_check(product_id: int) -> LicenceCheck | None:
-    """The most recent result, stale or not (see :attr:`LicenceCheck.stale`), or None."""
-    return _parsed(cache.get(cache_key(product_id)))
+def last_licence_check(product_id: int, key: str) -> LicenceCheck | None:
+    """The most recent result of ``key``, stale or not (see :attr:`LicenceCheck.stale`), or
+    None (also when the last result is of another key)."""
+    check = _parsed(cache.get(cache_key(product_id)))
+    return check if check is not None and check.is_for(key) else None
 
 
 def failing_licence_checks() -> dict[int, LicenceCheck]:
-    """The failed results that still hold, by product id: one or two cache reads in all."""
+    """The failed results, by product id: one or two cache reads in all. The asker keeps those
+    of the products' current keys (:meth:`LicenceCheck.is_for`)."""
     product_ids = cache.get(FAILING_KEY) or []
     if not product_ids:
         return {}
@@ -106,26 +128,25 @@ def failing_licence_checks() -> dict[int, LicenceCheck]:
     return {product_id: check for product_id, check in checks.items() if not check.ok}
 
 
-def licence_failures_reindex(product_ids: Iterable[int]) -> None:
-    """Rebuild the index of failing products from the results of ``product_ids`` (the asker
-    names them: licensing does not know which products exist)."""
-    product_ids = list(product_ids)
-    stored = cache.get_many([cache_key(product_id) for product_id in product_ids])
+def licence_failures_reindex(keys: Mapping[int, str]) -> None:
+    """Rebuild the index of failing products from the results of their current ``keys`` (by
+    product id: the asker names them, licensing does not know which products exist)."""
+    stored = cache.get_many([cache_key(product_id) for product_id in keys])
     failing = [
         product_id
-        for product_id in product_ids
-        if (check := _parsed(stored.get(cache_key(product_id)))) is not None and not check.ok
+        for product_id, key in keys.items()
+        if (check := _parsed(stored.get(cache_key(product_id)))) is not None
+        and check.is_for(key)
+        and not check.ok
     ]
     cache.set(FAILING_KEY, sorted(failing), None)
 
 
 def _parsed(stored: object) -> LicenceCheck | None:
     """The stored result, or None for nothing (or an entry in an older shape: not a result)."""
-    if not isinstance(stored, dict) or not {"checked_at", "valid_until", "error"} <= stored.keys():
+    if not isinstance(stored, dict) or not stored.keys() >= _STORED_FIELDS:
         return None
-    return LicenceCheck(
-        checked_at=stored["checked_at"], valid_until=stored["valid_until"], error=stored["error"]
-    )
+    return LicenceCheck(**{field: stored[field] for field in _STORED_FIELDS})
 
 
 def _index_failing(product_id: int, *, failing: bool) -> None:
@@ -136,13 +157,13 @@ def _index_failing(product_id: int, *, failing: bool) -> None:
     cache.set(FAILING_KEY, sorted(indexed), None)
 
 
-def licence_error(product_id: int) -> str:
+def licence_error(product_id: int, key: str) -> str:
     """The errorbox text for the service page: the last check's error, or "" when none failed."""
-    check = last_licence_check(product_id)
+    check = last_licence_check(product_id, key)
     return check.error if check is not None else ""
 
 
-def licence_status_row(product_id: int) -> str:
+def licence_status_row(product_id: int, key: str) -> str:
     """The product page's status row under the licence key."""
-    check = last_licence_check(product_id)
+    check = last_licence_check(product_id, key)
     return check.summary() if check is not None else NOT_CHECKED

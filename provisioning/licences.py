@@ -21,7 +21,9 @@ from licensing.checks import (
 from licensing.status import (
     failing_licence_checks,
     forget_licence_check,
+    licence_error,
     licence_failures_reindex,
+    licence_status_row,
 )
 from portal.core.queue import enqueue_on_commit
 from provisioning.models import Product
@@ -61,12 +63,12 @@ def products_check_licences() -> int:
     products = list(Product.objects.exclude(license_key="").only("pk", "license_key"))
     checked = 0
     for product in products:
-        if licence_check_due(product.pk):
+        if licence_check_due(product.pk, product.license_key):
             result = licence_check(product_id=product.pk, key=product.license_key)
             checked += 1
             if not result.ok:
                 logger.warning("Licence check failed for product %s: %s", product.pk, result.error)
-    licence_failures_reindex(product.pk for product in products)
+    licence_failures_reindex({product.pk: product.license_key for product in products})
     return checked
 
 
@@ -84,10 +86,26 @@ def failing_licences() -> list[FailingLicence]:
     failing = failing_licence_checks()
     if not failing:
         return []
-    names = (
+    products = (
         Product.objects.filter(pk__in=failing)
         .exclude(license_key="")
         .order_by("name")
-        .values_list("pk", "name")
+        .values_list("pk", "name", "license_key")
     )
-    return [FailingLicence(pk, name, failing[pk].error) for pk, name in names]
+    return [
+        FailingLicence(pk, name, failing[pk].error)
+        for pk, name, key in products
+        if failing[pk].is_for(key)
+    ]
+
+
+def product_licence_status(product: Product) -> str:
+    """The product page's status row: the last check of its current key, or that none is set."""
+    if not product.license_key:
+        return NO_KEY_STATUS
+    return licence_status_row(product.pk, product.license_key)
+
+
+def product_licence_error(product: Product) -> str:
+    """The service page's errorbox: the failed last check of the product's current key, or ""."""
+    return licence_error(product.pk, product.license_key) if product.license_key else ""

@@ -20,9 +20,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from licensing.status import licence_status_row
 from provisioning.admin.common import PORTAL_ADMIN_CSS
-from provisioning.licences import NO_KEY_STATUS, product_licence_key_changed
+from provisioning.licences import product_licence_key_changed, product_licence_status
 from provisioning.models import Product, Server, ServerGroup
 from provisioning.panel_overview import Outcome, servers_networks
 from provisioning.product_settings import (
@@ -396,7 +395,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description="licence status")
     def licence_status(self, product: Product) -> str:
-        return licence_status_row(product.pk) if product.license_key else NO_KEY_STATUS
+        return product_licence_status(product)
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

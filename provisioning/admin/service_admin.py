@@ -21,7 +21,6 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html
 
-from licensing.status import licence_error
 from portal.accounts.models import Customer
 from portal.core.http import no_store
 from provisioning import services
@@ -29,7 +28,7 @@ from provisioning.admin.common import PORTAL_ADMIN_CSS, status_pill
 from provisioning.admin.service_actions import ServiceActionViews, available_actions
 from provisioning.admin.service_tab import connection_status_json, vpn_tab_context
 from provisioning.exceptions import ActionRefused
-from provisioning.licences import product_licence_refusal
+from provisioning.licences import product_licence_error, product_licence_refusal
 from provisioning.models import Product, Service
 from provisioning.selectors import service_events, service_metric_statistics, service_module_log
 
@@ -236,7 +235,7 @@ class ServiceAdmin(ServiceActionViews, admin.ModelAdmin):
                     "can_retry": obj.can_retry and may_act,
                     "may_act": may_act,
                     "metrics": service_metric_statistics(obj),
-                    "licence_error": licence_error(obj.product_id),
+                    "licence_error": product_licence_error(obj.product),
                     **vpn_tab_context(obj),
                 }
             )

@@ -21,7 +21,7 @@ def keyed(name: str, *, error: str | None = None):
     ("" for success)."""
     product = ProductFactory(name=name, license_key=f"VPNL1.key-of-{name}")
     if error is not None:
-        record_licence_check(product.pk, error=error, valid_for=600)
+        record_licence_check(product.pk, key=product.license_key, error=error, valid_for=600)
     return product
 
 
@@ -103,7 +103,7 @@ def test_saving_another_key_forgets_the_old_result_and_checks_the_new_one(
         response = admin_client.post(product_url(product), {**data, "license_key": "VPNL1.new"})
 
     assert response.status_code == 302
-    assert last_licence_check(product.pk) is None
+    assert last_licence_check(product.pk, "VPNL1.new") is None
     assert sent_tasks.named("provisioning.check_licences") == [()]
 
 
@@ -116,5 +116,5 @@ def test_saving_the_form_without_a_new_key_keeps_the_result(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(product_url(product), data)
 
-    assert last_licence_check(product.pk).error == "The licence was revoked."
+    assert last_licence_check(product.pk, product.license_key).error == "The licence was revoked."
     assert sent_tasks.named("provisioning.check_licences") == []

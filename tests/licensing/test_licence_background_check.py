@@ -10,6 +10,7 @@ import pytest
 import responses
 from django.core.cache import cache
 
+from licensing.checks import licence_check
 from licensing.status import (
     FAILING_KEY,
     NOT_CHECKED,
@@ -18,6 +19,12 @@ from licensing.status import (
     record_licence_check,
 )
 from portal.celery import app
+from provisioning.licences import (
+    failing_licences,
+    product_licence_key_changed,
+    product_licence_refusal,
+    product_licence_status,
+)
 from provisioning.tasks import check_licences
 from tests.factories import ProductFactory
 from tests.licensing.conftest import SERVER_URL
@@ -60,9 +67,9 @@ def test_each_keyed_product_is_checked_and_its_result_shown(licence_server, sign
 
     assert check_licences() == 2
 
-    assert licence_status_row(good.pk).startswith("success: ")
-    assert licence_status_row(revoked.pk) == "The licence was revoked."
-    assert licence_status_row(keyless.pk) == NOT_CHECKED
+    assert licence_status_row(good.pk, good.license_key).startswith("success: ")
+    assert licence_status_row(revoked.pk, revoked.license_key) == "The licence was revoked."
+    assert licence_status_row(keyless.pk, keyless.license_key) == NOT_CHECKED
     assert sorted(json.loads(call.request.body)["product"] for call in server.calls) == sorted(
         [good.pk, revoked.pk]
     )
@@ -86,9 +93,9 @@ def test_the_round_rebuilds_the_index_of_failing_products(licence_server, sign):
     fixed = ProductFactory(license_key=sign())
     broken = ProductFactory(license_key=sign(licensee="Broken"))
     refused.add(broken.license_key)
-    record_licence_check(fixed.pk, error="Expired.", valid_for=60)
-    record_licence_check(fixed.pk, valid_for=60)
-    record_licence_check(broken.pk, error="Expired.", valid_for=60)
+    record_licence_check(fixed.pk, key=fixed.license_key, error="Expired.", valid_for=60)
+    record_licence_check(fixed.pk, key=fixed.license_key, valid_for=60)
+    record_licence_check(broken.pk, key=broken.license_key, error="Expired.", valid_for=60)
     # Another process's stale write of the index: it names the fixed product and not the broken.
     cache.set(FAILING_KEY, [fixed.pk], None)
     assert list(failing_licence_checks()) == []
@@ -96,3 +103,24 @@ def test_the_round_rebuilds_the_index_of_failing_products(licence_server, sign):
     check_licences()
 
     assert list(failing_licence_checks()) == [broken.pk]
+
+
+def test_a_result_of_the_key_the_admin_replaced_says_nothing_of_the_new_key(licence_server, sign):
+    """A round that began with the old key records its refusal after the admin saved a new one
+    (which dropped the old result): the new key is still unchecked, so it is checked now."""
+    server, refused = licence_server
+    old_key = sign(licensee="Lapsed Ltd", products=("*",))
+    refused.add(old_key)
+    product = ProductFactory(license_key=old_key)
+    product.license_key = sign(products=("*",))
+    product.save()
+    product_licence_key_changed(product=product)
+
+    licence_check(product_id=product.pk, key=old_key)
+
+    assert product_licence_status(product) == NOT_CHECKED
+    assert product_licence_refusal(product) == ""
+    assert failing_licences() == []
+    assert check_licences() == 1
+    assert json.loads(server.calls[-1].request.body)["key"] == product.license_key
+    assert product_licence_status(product).startswith("success: ")

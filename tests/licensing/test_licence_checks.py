@@ -46,7 +46,7 @@ def test_a_valid_answer_is_success_and_kept_for_the_servers_recheck_period(sign)
     result = licence_check(product_id=7, key=key)
 
     assert result.ok
-    assert licence_status_row(7).startswith("success: ")
+    assert licence_status_row(7, key).startswith("success: ")
     sent = responses.calls[0].request
     assert json.loads(sent.body) == {"key": key, "product": 7}
     assert sent.headers["Content-Type"] == "application/json"
@@ -71,7 +71,7 @@ def test_no_second_server_call_while_the_result_holds_then_one(sign):
     key = sign()
 
     def background_check() -> None:
-        if licence_check_due(7):
+        if licence_check_due(7, key):
             licence_check(product_id=7, key=key)
 
     with time_machine.travel(timezone.now(), tick=False) as traveller:
@@ -79,10 +79,10 @@ def test_no_second_server_call_while_the_result_holds_then_one(sign):
         traveller.shift(timedelta(seconds=599))
         background_check()
         assert server.call_count == 1
-        assert not licence_check_due(7)
+        assert not licence_check_due(7, key)
 
         traveller.shift(timedelta(seconds=2))
-        assert licence_check_due(7)
+        assert licence_check_due(7, key)
         background_check()
     assert server.call_count == 2
 
@@ -102,26 +102,27 @@ def test_a_refusal_stays_in_force_past_its_period_until_the_next_check_replaces_
         licence_check(product_id=7, key=key)
         traveller.shift(timedelta(seconds=601))
 
-        assert licence_check_due(7)
+        assert licence_check_due(7, key)
         assert licence_problem(product_id=7, key=key) == "The licence was revoked."
-        assert licence_status_row(7) == f"The licence was revoked. {RECHECKING}"
+        assert licence_status_row(7, key) == f"The licence was revoked. {RECHECKING}"
 
         responses.replace(responses.POST, SERVER_URL, json=VALID)
         licence_check(product_id=7, key=key)
         assert licence_problem(product_id=7, key=key) == ""
-        assert licence_status_row(7).startswith("success: ")
-        assert RECHECKING not in licence_status_row(7)
+        assert licence_status_row(7, key).startswith("success: ")
+        assert RECHECKING not in licence_status_row(7, key)
 
 
 @responses.activate
 def test_a_refusal_is_the_servers_reason(sign):
     responses.post(SERVER_URL, json={"valid": False, "reason": "The licence was revoked."})
 
-    result = licence_check(product_id=7, key=sign())
+    key = sign()
+    result = licence_check(product_id=7, key=key)
 
     assert result.error == "The licence was revoked."
-    assert licence_status_row(7) == "The licence was revoked."
-    assert not licence_check_due(7)
+    assert licence_status_row(7, key) == "The licence was revoked."
+    assert not licence_check_due(7, key)
 
 
 @responses.activate
@@ -158,9 +159,10 @@ SERVER_DOWN = {
 def test_without_a_verdict_the_key_is_verified_offline_and_kept_briefly(sign, answer):
     responses.post(SERVER_URL, **SERVER_DOWN[answer])
 
-    good = kept_for(lambda: licence_check(product_id=7, key=sign()))
+    key = sign()
+    good = kept_for(lambda: licence_check(product_id=7, key=key))
     assert good == OFFLINE_VALID_SECONDS
-    assert licence_status_row(7).startswith("success: ")
+    assert licence_status_row(7, key).startswith("success: ")
 
     bad = licence_check(product_id=7, key=tampered(sign()))
     assert "signature does not match" in bad.error
@@ -215,5 +217,5 @@ def test_no_key_is_an_error_without_asking_anyone(key):
     result = licence_check(product_id=7, key=key)
 
     assert result.error == NO_KEY
-    assert licence_status_row(7) == NO_KEY
+    assert licence_status_row(7, key) == NO_KEY
     assert len(responses.calls) == 0

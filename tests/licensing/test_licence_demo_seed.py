@@ -83,7 +83,7 @@ def test_with_rundemo_settings_the_first_check_shows_success(settings, sent_task
     assert check_licences() == 2
 
     for product in Product.objects.all():
-        assert licence_status_row(product.pk).startswith("success: ")
+        assert licence_status_row(product.pk, product.license_key).startswith("success: ")
 
 
 def test_rundemo_trusts_the_demo_issuer_and_asks_its_own_web_server(monkeypatch):

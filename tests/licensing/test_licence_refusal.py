@@ -84,7 +84,9 @@ def test_a_paid_order_of_a_product_with_an_invalid_licence_is_refused_before_any
     assert (service.remote_name, service.server, service.needs_attention) == ("", None, False)
     assert service.last_error.startswith(f"Not set up: the licence check of product “{office}”")
     assert "signature" in service.last_error
-    assert "signature" in licence_status_row(office.pk)  # the worker's check was recorded
+    assert "signature" in licence_status_row(
+        office.pk, office.license_key
+    )  # the worker's check was recorded
     admin_page = admin_client.get(reverse("admin:provisioning_service_change", args=[service.pk]))
     assert "Fix the product&#x27;s licence key, then retry this service." in admin_page.text
     assert 'id="licence-error"' in admin_page.text
@@ -100,7 +102,9 @@ def test_once_the_licence_is_fixed_a_retry_sets_the_service_up(
     assert service.status == ServiceStatus.FAILED
 
     set_key(office, sign(products=(str(office.pk),)))
-    record_licence_check(office.pk, valid_for=60)  # the background check's next round
+    record_licence_check(
+        office.pk, key=office.license_key, valid_for=60
+    )  # the background check's next round
     services.service_retry(service=service, actor=None, reason="licence fixed")
     service = run(service)
 
@@ -116,7 +120,7 @@ def test_a_valid_licence_with_nothing_recorded_is_checked_by_the_worker_then_set
     service = run(paid_order(customer, office, sent_tasks))
 
     assert service.status == ServiceStatus.ACTIVE, service.last_error
-    assert licence_status_row(office.pk).startswith("success: ")
+    assert licence_status_row(office.pk, office.license_key).startswith("success: ")
 
 
 def test_a_product_without_a_key_is_not_enforced(simulator, customer, office, sent_tasks):
@@ -130,7 +134,9 @@ def test_existing_services_keep_working_on_the_panel(simulator, customer, office
     service = run(paid_order(customer, office, sent_tasks))
     assert service.status == ServiceStatus.ACTIVE, service.last_error
     set_key(office, sign(products=(str(office.pk),), licensee="Lapsed Ltd"))
-    record_licence_check(office.pk, error="The licence was revoked.", valid_for=600)
+    record_licence_check(
+        office.pk, key=office.license_key, error="The licence was revoked.", valid_for=600
+    )
 
     for action, status, enabled in (
         (ServiceAction.SUSPEND, ServiceStatus.SUSPENDED, False),
@@ -148,7 +154,9 @@ def test_checkout_refuses_a_plan_whose_licence_failed_and_orders_nothing(
     plan = PlanFactory(product=office, slug="vpn-100")
     PlanPriceFactory(plan=plan, cycle="monthly", price=Decimal("9.99"))
     set_key(office, sign(products=(str(office.pk),)))
-    record_licence_check(office.pk, error="The licence was revoked.", valid_for=600)
+    record_licence_check(
+        office.pk, key=office.license_key, error="The licence was revoked.", valid_for=600
+    )
     add(signed_in)
 
     response = check_out(signed_in)

@@ -11,6 +11,8 @@ from provisioning.models import ServiceStatus
 from tests.factories import ProductFactory, UserFactory
 from vpnpanel import PanelClient
 
+KEY = "VPNL1.the-tab-products-key"
+
 
 @pytest.fixture
 def lab_service(simulator, server_for, service_factory):
@@ -19,7 +21,9 @@ def lab_service(simulator, server_for, service_factory):
     panel = PanelClient(simulator.url, simulator.token)
     client = panel.create_client(network_name="lab", name="tab_1")
     panel.update_client(client.name, b_download=50, b_upload=0)
-    product = ProductFactory(name="Tab", settings={"download_mbps": 100, "upload_mbps": 0})
+    product = ProductFactory(
+        name="Tab", settings={"download_mbps": 100, "upload_mbps": 0}, license_key=KEY
+    )
     yield service_factory(
         product=product,
         server=server,
@@ -140,7 +144,9 @@ def test_connection_status_json_refuses_non_staff(lab_service):
 
 
 def test_failed_licence_check_shows_an_escaped_errorbox(admin_client, lab_service):
-    record_licence_check(lab_service.product.pk, error="Licence <b>expired</b>.", valid_for=60)
+    record_licence_check(
+        lab_service.product.pk, key=KEY, error="Licence <b>expired</b>.", valid_for=60
+    )
 
     page = admin_client.get(change_url(lab_service)).content.decode()
 
@@ -153,7 +159,7 @@ def test_failed_licence_check_shows_an_escaped_errorbox(admin_client, lab_servic
 def test_no_errorbox_after_a_successful_or_without_a_licence_check(admin_client, lab_service):
     assert 'id="licence-error"' not in admin_client.get(change_url(lab_service)).content.decode()
 
-    record_licence_check(lab_service.product.pk, error="Licence expired.", valid_for=60)
-    record_licence_check(lab_service.product.pk, valid_for=60)
+    record_licence_check(lab_service.product.pk, key=KEY, error="Licence expired.", valid_for=60)
+    record_licence_check(lab_service.product.pk, key=KEY, valid_for=60)
 
     assert 'id="licence-error"' not in admin_client.get(change_url(lab_service)).content.decode()
