@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +13,9 @@ from django.utils import timezone
 from portal.core.fields import EncryptedTextField
 from provisioning.product_settings import ProductSettings
 from provisioning.validators import HOST_HELP, validate_panel_host
+
+if TYPE_CHECKING:
+    from vpnpanel import SystemStatus
 
 
 class ServerGroup(models.Model):
@@ -68,6 +71,17 @@ class Server(models.Model):
         "was unreachable, or it does not list its clients (orphans unchecked).",
     )
     reconciliation_summary = models.TextField(blank=True)
+    # The panel's licence slots as its system/status last answered (placement, Test connection,
+    # the shop's availability check): the dashboard shows them without calling the panel.
+    panel_accounts_used = models.PositiveIntegerField(
+        "panel accounts used", null=True, blank=True, editable=False
+    )
+    panel_accounts_total = models.PositiveIntegerField(
+        "panel licence slots", null=True, blank=True, editable=False
+    )
+    panel_status_at = models.DateTimeField(
+        "panel slots as of", null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +100,19 @@ class Server(models.Model):
     @property
     def address(self) -> str:
         return self.hostname or self.ip_address or ""
+
+    def remember_panel_slots(self, status: SystemStatus) -> None:
+        """Store the licence slots the panel just reported (one UPDATE of these columns only,
+        so it never overwrites an admin's concurrent edit of the server)."""
+        now = timezone.now()
+        Server.objects.filter(pk=self.pk).update(
+            panel_accounts_used=status.accounts_used,
+            panel_accounts_total=status.accounts_total,
+            panel_status_at=now,
+        )
+        self.panel_accounts_used = status.accounts_used
+        self.panel_accounts_total = status.accounts_total
+        self.panel_status_at = now
 
 
 def validate_product_settings(value: Any) -> None:

@@ -114,7 +114,18 @@ def _run_many(
                 results[server.pk] = {name: Outcome(error=str(exc)) for name in calls}
         for server_id, named in futures.items():
             results[server_id] = {name: future.result() for name, future in named.items()}
+    _remember_panel_slots(servers, results)
     return results
+
+
+def _remember_panel_slots(
+    servers: list[Server], results: dict[int, dict[str, Outcome[Any]]]
+) -> None:
+    """Each panel's licence slots, from the ``status`` call that answered (for the dashboard)."""
+    for server in servers:
+        status = results[server.pk].get("status")
+        if status is not None and isinstance(status.value, SystemStatus):
+            server.remember_panel_slots(status.value)
 
 
 def _outcome(call: Call, panel: PanelClient) -> Outcome[Any]:

@@ -190,12 +190,14 @@ class _Checker:
             return None
         if server.pk not in self.statuses:
             try:
-                self.statuses[server.pk] = self.panel_for_server(server).system_status()
+                status = self.panel_for_server(server).system_status()
             except PanelError as exc:
                 self.statuses[server.pk] = None
                 self.report.transient_failure |= exc.transient
                 self.report.skip(server, network, f"panel not usable: {exc}")
                 return None
+            server.remember_panel_slots(status)
+            self.statuses[server.pk] = status
         return self.statuses[server.pk]
 
     def _free_ips(self, server: Server, network: str) -> int:

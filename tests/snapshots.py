@@ -32,9 +32,21 @@ def changed_tables(before: dict[str, list], after: dict[str, list]) -> list[str]
     )
 
 
+#: What a panel's system/status answer writes on its Server: the licence slots last seen.
+PANEL_SLOT_FIELDS = ("panel_accounts_used", "panel_accounts_total", "panel_status_at")
+
+
 def without_panel_reads(snapshot: dict[str, list]) -> dict[str, list]:
-    """The snapshot less the module log's reads of a panel: a catalogue page asks the plans'
-    panels whether they have room (cached briefly), and every call is logged, by design.
-    Anything else a page writes is a change."""
-    log = "provisioning.modulelogentry"
-    return {**snapshot, log: [row for row in snapshot[log] if row["method"] != "GET"]}
+    """The snapshot less the module log's reads of a panel and the licence slots they stored
+    on its server: a catalogue page asks the plans' panels whether they have room (cached
+    briefly), and every call is logged, by design. Anything else a page writes is a change."""
+    log, server = "provisioning.modulelogentry", "provisioning.server"
+    servers = [
+        {key: value for key, value in row.items() if key not in PANEL_SLOT_FIELDS}
+        for row in snapshot[server]
+    ]
+    return {
+        **snapshot,
+        log: [row for row in snapshot[log] if row["method"] != "GET"],
+        server: servers,
+    }

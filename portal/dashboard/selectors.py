@@ -158,8 +158,9 @@ def overdue_invoices(*, today: date | None = None) -> Overdue:
 
 @dataclass(frozen=True)
 class PanelLoad:
-    """One panel: our services holding an account on it, against its local cap (None: the
-    panel's licence slots are its only limit, and the portal keeps no count of those)."""
+    """One panel: its licence slots as the panel last reported them (``panel_*``; None until
+    provisioning has read its system/status), and our services holding an account on it against
+    its local cap (None: no cap). The dashboard never calls a panel itself."""
 
     server_id: int
     name: str
@@ -167,12 +168,32 @@ class PanelLoad:
     reconciliation_complete: bool
     used: int
     cap: int | None
+    panel_used: int | None = None
+    panel_total: int | None = None
+    panel_seen_at: datetime | None = None
+
+    @property
+    def panel_known(self) -> bool:
+        return self.panel_total is not None and self.panel_used is not None
+
+    @property
+    def cap_is_lower(self) -> bool:
+        """The local cap is the tighter limit (or the only one known)."""
+        if self.cap is None:
+            return False
+        return not self.panel_known or self.cap < self.panel_total
 
     @property
     def fill_percent(self) -> int | None:
-        if not self.cap:
+        """The panel's share of its licence slots in use, or ours of the local cap when the
+        panel's figures are not known yet."""
+        if self.panel_known:
+            used, total = self.panel_used, self.panel_total
+        else:
+            used, total = self.used, self.cap
+        if not total:
             return None
-        return min(round(100 * self.used / self.cap), 100)
+        return min(round(100 * used / total), 100)
 
 
 def panel_loads() -> list[PanelLoad]:
@@ -188,6 +209,9 @@ def panel_loads() -> list[PanelLoad]:
             reconciliation_complete=row.reconciliation_complete,
             used=row.used,
             cap=row.max_accounts,
+            panel_used=row.panel_accounts_used,
+            panel_total=row.panel_accounts_total,
+            panel_seen_at=row.panel_status_at,
         )
         for row in rows
     ]

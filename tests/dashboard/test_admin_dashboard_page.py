@@ -5,6 +5,7 @@ admin list it counts; only the blocks a role may see (a *support* user gets no m
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -122,6 +123,26 @@ def test_a_staff_user_without_rights_sees_no_block():
     assert "dashboard-figure" not in html
     assert "attention-summary" not in html
     assert "dashboard-panels" not in html
+
+
+def test_a_panel_shows_its_licence_slots_as_last_seen_and_a_lower_local_cap(admin_client, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    seed(panels=1, services=3)
+    ServerFactory(
+        name="Licensed", max_accounts=20, panel_accounts_used=30, panel_accounts_total=120,
+        panel_status_at=datetime(2027, 2, 20, 9, 30, tzinfo=UTC),
+    )  # fmt: skip
+
+    panels = block(admin_client.get(INDEX).content.decode(), "dashboard-panels")
+
+    (licensed,) = [part for part in panels.split("<section")[1:] if "Licensed" in part]
+    text = " ".join(re.sub(r"<[^>]+>", " ", licensed).split())
+    # as of: the provider's time
+    assert "Slots: 30 / 120 used on the panel as of 20 Feb 2027, 10:30" in text
+    assert "Our services: 0 of a local cap of 20" in text
+    assert '<progress max="120" value="30">' in licensed
+    # a panel whose slots were never read shows our services against its local cap
+    assert "Slots: <strong>2 / 50</strong> used (local cap; the panel's licence slots" in panels
 
 
 def test_panel_names_are_escaped_in_the_page_and_the_chart_data(admin_client):

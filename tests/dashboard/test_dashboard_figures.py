@@ -162,6 +162,26 @@ def test_a_panels_used_slots_are_our_services_holding_an_account_on_it():
     assert loads["uncapped"].fill_percent is None
 
 
+def test_a_panels_licence_slots_are_its_last_reported_figures():
+    seen_at = datetime(2027, 2, 20, 9, 30, tzinfo=UTC)
+    licensed = ServerFactory(
+        name="licensed", max_accounts=20, panel_accounts_used=30, panel_accounts_total=120,
+        panel_status_at=seen_at,
+    )  # fmt: skip
+    ServiceFactory(server=licensed, status="active")
+    ServerFactory(name="loose", max_accounts=500, panel_accounts_used=5, panel_accounts_total=50)
+
+    loads = {load.name: load for load in selectors.panel_loads()}
+
+    licensed_load = loads["licensed"]
+    assert (licensed_load.panel_used, licensed_load.panel_total) == (30, 120)
+    assert licensed_load.panel_seen_at == seen_at
+    assert licensed_load.fill_percent == 25  # of the panel's slots, not of the local cap
+    assert licensed_load.cap_is_lower  # 20 under the panel's 120
+    assert (licensed_load.used, licensed_load.cap) == (1, 20)
+    assert not loads["loose"].cap_is_lower
+
+
 def test_panel_calls_are_bucketed_by_hour_over_the_last_24_hours():
     now = datetime(2027, 2, 20, 12, 20, tzinfo=UTC)
     busy, quiet, idle = ServerFactory(), ServerFactory(), ServerFactory()
