@@ -100,7 +100,7 @@ def panel_for(
             sample_reads=interactive if sample_reads is None else sample_reads,
             correlation_id=correlation_id,
         )
-    on_call = _both(_call_metrics(server), record)
+    on_call = _both(record, _call_metrics(server))
     if after_call is not None:
         on_call = _both(on_call, after_call)
     if interactive:
@@ -136,8 +136,12 @@ def _call_metrics(server: Server) -> CallHook:
 
 
 def _both(first: CallHook, then: CallHook) -> CallHook:
+    """Both hooks, ``then`` even when ``first`` raised (the client logs what either raised)."""
+
     def hook(record: CallRecord) -> None:
-        first(record)
-        then(record)
+        try:
+            first(record)
+        finally:
+            then(record)
 
     return hook

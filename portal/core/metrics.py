@@ -128,7 +128,11 @@ def observe(metric: RecordedMetric, labels: Sequence[str], value: float) -> None
 
 
 def _record(metric: RecordedMetric, increments: list[tuple[str, float]]) -> None:
-    store = metrics_store()
+    try:
+        store = metrics_store()
+    except Exception as exc:  # a malformed REDIS_URL: logged (once in a while), never raised
+        _unmade_store.pause(exc)
+        return
     try:
         store.add(metric.name, increments)
     except Exception as exc:  # a metric is never worth a failed panel call or task
@@ -173,6 +177,10 @@ class _Pausing:
             exc,
             PAUSE_AFTER_ERROR_SECONDS,
         )
+
+
+# Only dedupes the warning about a store that cannot be made; recording is tried every time.
+_unmade_store = _Pausing()
 
 
 class RedisStore(_Pausing):

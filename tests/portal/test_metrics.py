@@ -288,6 +288,26 @@ def test_a_dead_metrics_store_neither_breaks_nor_slows_panel_calls(
     assert ("portal_provisioning_parked_actions", (("action", "create"),)) in scraped
 
 
+@pytest.mark.django_db
+def test_a_metrics_store_that_cannot_be_made_loses_no_module_log_row(
+    settings, simulator, server_for, caplog
+):
+    # given a REDIS_URL the Redis client refuses outright
+    settings.REDIS_URL = "nosuch://127.0.0.1:9/0"
+    panel = panel_for(server_for(simulator), action="metrics-unmade")
+    caplog.set_level(logging.WARNING)
+
+    # when panel calls are made
+    statuses = [panel.system_status() for _ in range(3)]
+
+    # then each call succeeds and is in the module log; the failure is logged once
+    assert len(statuses) == 3
+    assert ModuleLogEntry.objects.filter(action="metrics-unmade", outcome="ok").count() == 3
+    assert not [r for r in caplog.records if r.message.startswith("The on_call hook failed")]
+    warnings = [r for r in caplog.records if r.message.startswith("Metrics: cannot record")]
+    assert len(warnings) == 1
+
+
 # The store ---------------------------------------------------------------------------------------
 
 
