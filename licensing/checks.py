@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from datetime import timedelta
 
 import requests
@@ -91,7 +92,7 @@ def _ask_server(product_id: int, key: str) -> tuple[str, int] | None:
     except (requests.RequestException, ValueError) as exc:
         logger.warning("Licence server unreachable for product %s: %s", product_id, exc)
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("valid"), bool):
+    if not _is_verdict(data):
         logger.warning(
             "Licence server gave no verdict for product %s (HTTP %s)",
             product_id,
@@ -99,6 +100,15 @@ def _ask_server(product_id: int, key: str) -> tuple[str, int] | None:
         )
         return None
     return _verdict(product_id, data)
+
+
+def _is_verdict(data: object) -> bool:
+    """A JSON object with a boolean ``valid`` and, if any, a finite ``recheck_seconds``
+    (``response.json`` reads NaN and Infinity, which no period can be made of)."""
+    if not isinstance(data, dict) or not isinstance(data.get("valid"), bool):
+        return False
+    seconds = data.get("recheck_seconds")
+    return not isinstance(seconds, float) or math.isfinite(seconds)
 
 
 def _verdict(product_id: int, data: dict) -> tuple[str, int]:

@@ -59,17 +59,27 @@ def product_licence_refusal(product: Product, *, wait: bool = False) -> str:
 
 def products_check_licences() -> int:
     """The background check: every product with a key whose result ran out is checked again
-    (the server is asked once per recheck period); returns how many were checked."""
+    (the server is asked once per recheck period); returns how many were checked. One product's
+    check failing unexpectedly is logged and leaves the others (and the banner's index) be."""
     products = list(Product.objects.exclude(license_key="").only("pk", "license_key"))
     checked = 0
     for product in products:
-        if licence_check_due(product.pk, product.license_key):
-            result = licence_check(product_id=product.pk, key=product.license_key)
-            checked += 1
-            if not result.ok:
-                logger.warning("Licence check failed for product %s: %s", product.pk, result.error)
+        try:
+            checked += _product_check_licence(product)
+        except Exception:
+            logger.exception("Licence check of product %s broke; the others go on", product.pk)
     licence_failures_reindex({product.pk: product.license_key for product in products})
     return checked
+
+
+def _product_check_licence(product: Product) -> bool:
+    """Check the product's key when its result ran out; whether it was checked."""
+    if not licence_check_due(product.pk, product.license_key):
+        return False
+    result = licence_check(product_id=product.pk, key=product.license_key)
+    if not result.ok:
+        logger.warning("Licence check failed for product %s: %s", product.pk, result.error)
+    return True
 
 
 def product_licence_key_changed(*, product: Product) -> None:

@@ -124,3 +124,27 @@ def test_a_result_of_the_key_the_admin_replaced_says_nothing_of_the_new_key(lice
     assert check_licences() == 1
     assert json.loads(server.calls[-1].request.body)["key"] == product.license_key
     assert product_licence_status(product).startswith("success: ")
+
+
+def test_a_product_whose_check_breaks_leaves_the_others_checked_and_the_index_rebuilt(sign, caplog):
+    """Whatever breaks one product's check (here the HTTP client itself) is logged; the round
+    checks the other products and still rebuilds the banner's index."""
+    first, breaking, last, fine = (ProductFactory(license_key=sign(licensee=n)) for n in "ABCD")
+    record_licence_check(fine.pk, key=fine.license_key, valid_for=3600)
+    cache.set(FAILING_KEY, [fine.pk], None)  # a stale index: only the rebuild drops it
+
+    def answer(request):
+        if json.loads(request.body)["product"] == breaking.pk:
+            raise RuntimeError("the HTTP client broke")
+        return 200, {}, json.dumps({"valid": True, "products": ["*"], "recheck_seconds": 3600})
+
+    with responses.RequestsMock() as server:
+        server.add_callback(responses.POST, SERVER_URL, callback=answer)
+        assert check_licences() == 2
+
+    assert product_licence_status(first).startswith("success: ")
+    assert product_licence_status(last).startswith("success: ")
+    assert product_licence_status(breaking) == NOT_CHECKED
+    assert cache.get(FAILING_KEY) == []
+    assert f"Licence check of product {breaking.pk} broke" in caplog.text
+    assert "RuntimeError: the HTTP client broke" in caplog.text

@@ -151,6 +151,13 @@ SERVER_DOWN = {
     "no verdict": {"json": {"ok": True}},
     "verdict not a boolean": {"json": {"valid": "yes"}},
     "redirect": {"status": 302, "headers": {"Location": "https://elsewhere.example/"}},
+    **{
+        f"recheck {number}": {
+            "body": f'{{"valid": true, "products": ["*"], "recheck_seconds": {number}}}',
+            "content_type": "application/json",
+        }
+        for number in ("NaN", "Infinity", "-Infinity")
+    },
 }
 
 
