@@ -37,9 +37,9 @@ class TwoFactorResetMixin:
             names = ", ".join(user.get_username() for user in reset)
             message = ngettext(
                 "Two-factor authentication reset for %(names)s: they sign in with their "
-                "password alone until they set it up again.",
+                "password alone until they set it up again; their API tokens are revoked.",
                 "Two-factor authentication reset for %(names)s: they sign in with their "
-                "passwords alone until they set it up again.",
+                "passwords alone until they set it up again; their API tokens are revoked.",
                 len(reset),
             ) % {"names": names}
             self.message_user(request, message, messages.SUCCESS)

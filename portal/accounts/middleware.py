@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from portal.accounts.selectors import staff_lacks_two_factor
+
 SET_UP_2FA_FIRST = (
     "Staff must use two-factor authentication: set up an authenticator app to continue to "
     "the admin."
 )
-MAIN_TYPES = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
 
 
 class StaffTwoFactorMiddleware:
@@ -35,12 +34,9 @@ class StaffTwoFactorMiddleware:
         return self.get_response(request)
 
     def _must_set_up(self, request: HttpRequest) -> bool:
-        if not settings.PORTAL_STAFF_REQUIRE_2FA:
-            return False
-        user = request.user
-        if not (user.is_authenticated and user.is_staff):
+        if not (settings.PORTAL_STAFF_REQUIRE_2FA and request.user.is_authenticated):
             return False
         admin_root = reverse("admin:index")
         if not request.path.startswith(admin_root) or request.path == reverse("admin:logout"):
             return False
-        return not is_mfa_enabled(user, MAIN_TYPES)
+        return staff_lacks_two_factor(request.user)

@@ -45,14 +45,20 @@ def customer_billing_details_update(*, customer: Customer, **details: str) -> Cu
 @transaction.atomic
 def user_two_factor_reset(*, user: AbstractBaseUser, actor: AbstractBaseUser) -> int:
     """Remove every authenticator of ``user`` (TOTP, recovery codes), for someone who lost
-    their device; audited in the admin log under ``actor``. Returns how many were removed."""
+    their device, and revoke their API tokens (a staff token must not outlive the second factor
+    it was made under; whoever holds the lost device may hold a token too); audited in the admin
+    log under ``actor``. Returns how many authenticators were removed."""
     removed, _ = Authenticator.objects.filter(user_id=user.pk).delete()
     if removed:
+        ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         LogEntry.objects.log_actions(
             user_id=actor.pk,
             queryset=[user],
             action_flag=CHANGE,
-            change_message="Reset two-factor authentication (removed its authenticators).",
+            change_message="Reset two-factor authentication (removed its authenticators and "
+            "revoked its API tokens).",
             single_object=True,
         )
     return removed

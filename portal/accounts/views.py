@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from allauth.account import views as allauth_views
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,9 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.accounts import services
 from portal.accounts.forms import ApiTokenForm, BillingDetailsForm, LoginForm
-from portal.accounts.middleware import MAIN_TYPES
 from portal.accounts.models import BILLING_FIELDS, Customer
-from portal.accounts.selectors import user_api_tokens
+from portal.accounts.selectors import staff_lacks_two_factor, user_api_tokens
 from portal.core import ratelimit
 from portal.core.http import no_store, too_many_requests
 
@@ -77,7 +75,7 @@ def billing_details(request: HttpRequest) -> HttpResponse:
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's API tokens; a POST makes one and shows it this once (never stored)."""
     form = ApiTokenForm(request.POST or None)
-    context: dict[str, object] = {"form": form, "needs_2fa": _staff_without_2fa(request)}
+    context: dict[str, object] = {"form": form, "needs_2fa": staff_lacks_two_factor(request.user)}
     if request.method == "POST" and not context["needs_2fa"] and form.is_valid():
         key = f"api_token_create:{request.user.pk}"
         window = settings.API_TOKEN_CREATE_WINDOW_SECONDS
@@ -111,11 +109,3 @@ def _api_tokens_page(request: HttpRequest, context: dict[str, object]) -> HttpRe
     context["tokens"] = user_api_tokens(user=request.user)
     context["now"] = timezone.now()
     return render(request, "account/api_tokens.html", context)
-
-
-def _staff_without_2fa(request: HttpRequest) -> bool:
-    """Staff tokens reach the staff API: they need two-factor authentication as the admin does."""
-    user = request.user
-    return (
-        settings.PORTAL_STAFF_REQUIRE_2FA and user.is_staff and not is_mfa_enabled(user, MAIN_TYPES)
-    )

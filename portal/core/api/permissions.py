@@ -4,16 +4,27 @@ A customer endpoint lets in any user with a Customer; which objects they reach i
 the selector it reads through (another customer's object is a 404, never a 403). A staff
 endpoint lets in active staff holding the Django model permission of its method — the staff
 roles (``portal.accounts.roles``) are groups of such permissions, so *support*, holding only
-``view_*``, can read and change nothing.
+``view_*``, reads services and changes nothing — and, while ``PORTAL_STAFF_REQUIRE_2FA`` is on,
+only staff with an authenticator: checked on every call, not only when the token was made (a
+customer's token outlives their promotion to staff, and an admin may reset their two-factor).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from portal.accounts.selectors import staff_lacks_two_factor
+
+NOT_STAFF = "This endpoint is for staff."
+STAFF_WITHOUT_2FA = (
+    "Staff need two-factor authentication to use the staff API: set up an authenticator app "
+    "on your account first."
+)
 
 #: The permission each method needs on the endpoint's model (its ``staff_model``).
 METHOD_ACTIONS = {
@@ -54,8 +65,12 @@ class IsStaffWithModelPermission(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        if not (user and user.is_authenticated):
             return False
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied(NOT_STAFF)
+        if staff_lacks_two_factor(user):
+            raise PermissionDenied(STAFF_WITHOUT_2FA, code="two_factor_required")
         return user.has_perm(required_permission(request, view))
 
 
