@@ -3,11 +3,19 @@ fails (each product a link to its page, at a fixed query cost), and a new key ch
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from django.contrib.auth.models import Group
+from django.template import Context, Template
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
 from licensing.status import last_licence_check, record_licence_check
-from tests.factories import ProductFactory
+from portal.accounts.roles import BILLING, SUPPORT
+from provisioning.templatetags import licence_alerts
+from tests.factories import ProductFactory, StaffFactory
 from tests.provisioning.admin.html_forms import form_data
 from tests.queries import page_queries
 
@@ -118,3 +126,55 @@ def test_saving_the_form_without_a_new_key_keeps_the_result(
 
     assert last_licence_check(product.pk, product.license_key).error == "The licence was revoked."
     assert sent_tasks.named("provisioning.check_licences") == []
+
+
+@contextmanager
+def cache_down() -> Iterator[None]:
+    """The cache pointed at a local port nothing listens on, as when Redis is down."""
+    dead_redis = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    with override_settings(CACHES=dead_redis):
+        yield
+
+
+def render_banner(user) -> str:
+    """The banner tag alone, as the admin's base renders it for ``user``."""
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return Template("{% load licence_alerts %}{% licence_alert %}").render(
+        Context({"request": request})
+    )
+
+
+def test_while_the_cache_is_down_the_banner_renders_nothing_and_is_logged_once(
+    staff, caplog, monkeypatch
+):
+    """Not the whole page: the branding read from the cache fails too while Redis is down."""
+    keyed("Revoked", error="The licence was revoked.")
+    assert BANNER in render_banner(staff)
+    monkeypatch.setattr(licence_alerts, "_last_unreachable_log", float("-inf"))
+
+    with cache_down():
+        first, second = render_banner(staff), render_banner(staff)
+
+    assert (first.strip(), second.strip()) == ("", "")
+    assert caplog.text.count("Licence banner left out: the cache cannot be read") == 1
+
+
+@pytest.mark.parametrize(("role", "sees_banner"), [(BILLING, True), (SUPPORT, False)])
+def test_the_banner_shows_only_to_staff_who_may_see_products(client, role, sees_banner):
+    keyed("Revoked", error="The licence was revoked.")
+    user = StaffFactory(is_superuser=False)
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+
+    page = client.get(reverse("admin:index"))
+
+    assert page.status_code == 200
+    assert (BANNER in page.text) is sees_banner
+    assert ("The licence was revoked." in page.text) is sees_banner
