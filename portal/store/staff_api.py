@@ -61,10 +61,21 @@ class StaffPlanInput(serializers.Serializer):
     prices = StaffPlanPrice(many=True)
 
     def validate_prices(self, prices: list[dict[str, Any]]) -> list[PriceSpec]:
+        if self.partial:
+            prices = self._whole_prices()
         cycles = [price["cycle"] for price in prices]
         if len(set(cycles)) != len(cycles):
             raise serializers.ValidationError("Give each billing cycle one price.")
         return [PriceSpec(**price) for price in prices]
+
+    def _whole_prices(self) -> list[dict[str, Any]]:
+        """The sent prices validated as whole prices: a PATCH is partial, and DRF's partial mode
+        reaches into nested fields (a price without its cycle or amount would pass, and the
+        setup fee's default would not apply), yet each price sent replaces one in full."""
+        whole = StaffPlanPrice(data=self.initial_data["prices"], many=True)
+        if not whole.is_valid():
+            raise serializers.ValidationError(whole.errors)
+        return whole.validated_data
 
 
 class StaffPlanFilter(django_filters.FilterSet):

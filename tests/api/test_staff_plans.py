@@ -138,6 +138,31 @@ def test_changing_a_plan_replaces_its_prices_and_audits_what_changed(billing_api
     assert entry.get_change_message() == "Changed on_sale and prices."
 
 
+@pytest.mark.parametrize(
+    "prices",
+    [[{"cycle": "monthly"}], [{}], [{"price": "5.00"}], [{"cycle": "annual", "price": "5"}, {}]],
+)
+def test_a_change_with_an_incomplete_price_is_refused(billing_api, prices):
+    price = PlanPriceFactory(price=Decimal("9.99"))
+
+    response = billing_api.patch(f"{PLANS}{price.plan_id}/", {"prices": prices}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "prices" in response.json()["error"]["fields"]
+    assert list(price.plan.prices.values_list("cycle", "price")) == [("monthly", Decimal("9.99"))]
+    assert not LogEntry.objects.exists()
+
+
+def test_a_changed_price_without_a_setup_fee_has_none(billing_api):
+    price = PlanPriceFactory(setup_fee=Decimal("5"))
+    prices = [{"cycle": "monthly", "price": "5.00"}]
+
+    response = billing_api.patch(f"{PLANS}{price.plan_id}/", {"prices": prices}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["prices"] == [{"cycle": "monthly", "price": "5.00", "setup_fee": "0.00"}]
+
+
 def test_a_change_that_changes_nothing_writes_no_history(billing_api):
     plan = PlanPriceFactory().plan
 
