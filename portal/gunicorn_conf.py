@@ -12,7 +12,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from portal.core.logs import use_json_format
+from portal.core.logs import TextFormatter, mask, use_json_format
 from portal.core.request_id import HEADER, is_valid
 
 
@@ -29,12 +29,24 @@ def _debug() -> bool:
     return os.environ.get("DJANGO_DEBUG", "").strip().lower() in ("1", "true", "yes", "y", "on")
 
 
+class TextLogger(Logger):
+    """gunicorn's own readable lines (``LOG_FORMAT=text``), masked as the portal's are: the
+    access line's request line holds the path and its query string."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(TextFormatter(self.error_fmt, self.datefmt))
+        for handler in self.access_log.handlers:
+            handler.setFormatter(TextFormatter(self.access_fmt))
+
+
 class JsonLogger(Logger):
     """gunicorn's error and access logs as JSON lines, the access line with the request id.
 
-    The access line has the method, the path without its query string (links with tokens in
-    them — password resets, one-time links — stay out of the log; the formatter masks what
-    remains), the status, the bytes sent, the duration and the client address; no headers.
+    The access line has the method, the path without its query string and with the keys of
+    password-reset, email-confirmation and one-time links masked, the status, the bytes sent, the
+    duration and the client address; no headers.
     """
 
     def setup(self, cfg: Any) -> None:
@@ -46,7 +58,7 @@ class JsonLogger(Logger):
         if not self.access_log_enabled:
             return
         status = str(resp.status).split(None, 1)[0]
-        method, path = environ.get("REQUEST_METHOD", "-"), environ.get("PATH_INFO", "-")
+        method, path = environ.get("REQUEST_METHOD", "-"), mask(environ.get("PATH_INFO", "-"))
         request_id = _response_header(resp, HEADER)
         http = {
             "method": method,
@@ -92,5 +104,8 @@ max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-if os.environ.get("LOG_FORMAT", "text" if _debug() else "json") == "json":
-    logger_class = JsonLogger
+logger_class = (
+    JsonLogger
+    if os.environ.get("LOG_FORMAT", "text" if _debug() else "json") == "json"
+    else TextLogger
+)

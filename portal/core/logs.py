@@ -4,15 +4,33 @@ Every line has ``time`` (ISO-8601, UTC), ``level``, ``logger``, ``message`` and 
 (null outside a request or task); in a Celery task also ``task_id`` and ``task_name``; with an
 exception, ``exception`` (its traceback). The message and the traceback go through the same
 masking as the module log (``vpnpanel.redaction.scrub_text``: bearer tokens, private keys,
-one-time-link URLs). Request headers are never logged.
+one-time-link URLs) plus the keys allauth puts in URL paths (``mask``). Request headers are never
+logged.
 """
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from portal.core.request_id import current_request_id, current_task
-from vpnpanel.redaction import scrub_text
+from vpnpanel.redaction import MASK, scrub_text
+
+# The keys of password-reset and email-confirmation links are in the path itself, so a log line
+# naming the path (gunicorn's access line, django.request's "Not Found: …") would hold them.
+_PATH_KEYS = re.compile(r"(/password/reset/key/|/confirm-email/)[^/\s?#\"']+")
+
+
+def mask(text: str) -> str:
+    """``text`` as it may be logged: the module log's masking and the keys in account links."""
+    return _PATH_KEYS.sub(rf"\g<1>{MASK}", scrub_text(text))
+
+
+class TextFormatter(logging.Formatter):
+    """The readable format (``LOG_FORMAT=text``), masked as the JSON lines are."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -27,15 +45,15 @@ class JsonFormatter(logging.Formatter):
             "time": _utc_iso(record.created),
             "level": record.levelname,
             "logger": record.name,
-            "message": scrub_text(record.getMessage()),
+            "message": mask(record.getMessage()),
             "request_id": _request_id_of(record),
         }
         if task := current_task():
             entry["task_id"], entry["task_name"] = task.id, task.name
         if record.exc_info:
-            entry["exception"] = scrub_text(self.formatException(record.exc_info))
+            entry["exception"] = mask(self.formatException(record.exc_info))
         elif record.exc_text:
-            entry["exception"] = scrub_text(record.exc_text)
+            entry["exception"] = mask(record.exc_text)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         http = getattr(record, "http", None)

@@ -137,3 +137,21 @@ def test_whitenoise_serves_the_collected_static_file_under_its_hashed_name(web):
     assert "immutable" in response.headers["Cache-Control"]
     assert response.headers["Content-Type"].startswith("text/css")
     assert compressed.headers["Content-Encoding"] == "gzip"
+
+
+def test_the_access_log_masks_password_reset_and_email_confirmation_keys(web):
+    port, _, log_path = web
+    reset_key, confirm_key = "cz7q-d41d8cd98f00b204e9800998ecf8", "MQ:1tZk3q:abcDEFghiJKL"
+
+    _get(port, f"/accounts/password/reset/key/3k-{reset_key}/")
+    _get(port, f"/accounts/confirm-email/{confirm_key}/")
+
+    deadline = time.monotonic() + 10
+    while "confirm-email/***/" not in log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = log_path.read_text()
+    assert reset_key not in log
+    assert confirm_key not in log
+    access = [json.loads(line) for line in log.splitlines() if '"gunicorn.access"' in line]
+    paths = {line["http"]["path"] for line in access}
+    assert {"/accounts/password/reset/key/***/", "/accounts/confirm-email/***/"} <= paths

@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from portal.celery import app as celery_app
-from portal.core.logs import JsonFormatter
+from portal.core.logs import JsonFormatter, TextFormatter
 from portal.core.request_id import is_valid
 from tests.workers import celery_worker
 
@@ -150,3 +150,29 @@ def test_the_worker_logs_json_lines_with_the_request_id_and_the_task(client, db,
     assert done["request_id"] == "req-worker-log-1"
     assert done["task_name"] == PING
     assert all(entry["time"].endswith("Z") for entry in entries)
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        (
+            "/accounts/password/reset/key/3k-cz7q-d41d8cd98f00b204e98009/",
+            "cz7q-d41d8cd98f00b204e98009",
+        ),
+        ("/accounts/confirm-email/MQ:1tZk3q:abcDEFghiJKL/", "MQ:1tZk3q:abcDEFghiJKL"),
+    ],
+)
+@pytest.mark.parametrize("formatter", [JsonFormatter(), TextFormatter("%(levelname)s %(message)s")])
+def test_a_request_log_line_masks_a_key_in_the_path(path, key, formatter):
+    logger = logging.getLogger("tests.request_id.path_keys")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
+    try:
+        logger.warning("Not Found: %s", path)  # as django.request logs a 4xx
+    finally:
+        logger.removeHandler(handler)
+
+    assert key not in stream.getvalue()
+    assert "/***/" in stream.getvalue()
