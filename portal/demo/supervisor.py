@@ -5,6 +5,7 @@ then terminates every group, waits, and kills what is left.
 """
 
 import contextlib
+import datetime
 import os
 import signal
 import subprocess
@@ -19,12 +20,20 @@ class ProcessFailed(RuntimeError):
     """A supervised process exited or never became ready."""
 
 
+#: The line each start writes to its process's log; ``log_tail`` shows only what follows it, so a
+#: failure excerpt is this run's lines, never an earlier run's.
+START_MARKER = "==== demo process started"
+
+
 @dataclass
 class ManagedProcess:
     name: str
     argv: list[str]
     log_path: Path
     ready_url: str = ""
+    #: Ready only when ``ready_url`` answers 200 with a body containing this (another program on
+    #: the port, such as a simulated panel answering 404, is not this process).
+    ready_marker: bytes = b""
     popen: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -32,10 +41,13 @@ class ManagedProcess:
         return self.popen is not None and self.popen.poll() is None
 
     def log_tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines this run wrote (none of an earlier run's)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            text = self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+        this_run = text.rsplit(START_MARKER, 1)[-1].split("\n", 1)[-1]
+        return "\n".join(this_run.splitlines()[-lines:])
 
 
 class Supervisor:
@@ -51,10 +63,14 @@ class Supervisor:
         argv: list[str],
         *,
         ready_url: str = "",
+        ready_marker: bytes = b"",
         extra_env: dict[str, str] | None = None,
     ) -> ManagedProcess:
-        process = ManagedProcess(name, argv, self.log_dir / f"{name}.log", ready_url)
+        process = ManagedProcess(name, argv, self.log_dir / f"{name}.log", ready_url, ready_marker)
         log_file = process.log_path.open("ab")
+        started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        log_file.write(f"{START_MARKER} {started}: {name} ====\n".encode())
+        log_file.flush()
         process.popen = subprocess.Popen(  # noqa: S603 - argv is built by the caller, no shell
             argv,
             stdin=subprocess.DEVNULL,
@@ -91,17 +107,26 @@ class Supervisor:
 
 
 def _wait_for_url(process: ManagedProcess, deadline: float) -> None:
+    """Until ``ready_url`` answers 200 (with the marker): any other answer is not yet, or not
+    this process."""
+    last = "no answer"
     while time.monotonic() < deadline:
         if not process.running:
             raise ProcessFailed(f"{process.name} exited early:\n{process.log_tail()}")
         try:
-            with urllib.request.urlopen(process.ready_url, timeout=2):  # noqa: S310 - loopback
-                return
-        except urllib.error.HTTPError:
-            return
+            with urllib.request.urlopen(process.ready_url, timeout=2) as response:  # noqa: S310
+                if process.ready_marker in response.read():
+                    return
+                last = "HTTP 200 without the expected answer"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
         except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    raise ProcessFailed(f"{process.name} did not answer {process.ready_url}:\n{process.log_tail()}")
+            last = "no answer"
+        time.sleep(0.2)
+    raise ProcessFailed(
+        f"{process.name} did not answer {process.ready_url} with 200 (last: {last}):\n"
+        f"{process.log_tail()}"
+    )
 
 
 def _signal_leader(process: ManagedProcess, sig: signal.Signals) -> None:

@@ -287,6 +287,9 @@ def test_demo_starts_everything_and_ctrl_c_leaves_no_process(tmp_path):
         exit_code = demo.wait(timeout=60)
 
     assert f"{web_url}/admin/" in banner
+    assert f"{web_url}/api/docs/" in banner
+    assert f"{web_url}/account/api-tokens/" in banner
+    assert "/metrics is off until METRICS_TOKEN" in banner
     assert health.status_code == 200, health.text
     assert login.status_code == 200
     assert login.url == f"{web_url}/admin/"

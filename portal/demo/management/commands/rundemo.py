@@ -35,6 +35,7 @@ class Command(BaseCommand):
             config = DemoConfig.load()
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from exc
+        _refuse_a_panels_port(config, options["port"])
         web_url = f"http://{options['host']}:{options['port']}"
         supervisor = Supervisor(Path(settings.VAR_DIR) / "log")
         stop = threading.Event()
@@ -74,7 +75,8 @@ class Command(BaseCommand):
                 "--noreload",
                 f"{host}:{port}",
             ],
-            ready_url=f"http://{host}:{port}/healthz",
+            ready_url=f"http://{_loopback(host)}:{port}/healthz",
+            ready_marker=b'"status": "ok"',  # the portal's own answer, not another program's
             extra_env={**site_env, **DEMO_SHOP_ENV},
         )
         # The worker's first licence check goes online to this web server: have it answer first.
@@ -104,7 +106,10 @@ class Command(BaseCommand):
             f"{config.customer_password}",
             f"  Emails:       {web_url}/admin/notifications/emailrecord/ (delivered as files "
             f"to {settings.EMAIL_FILE_PATH}/ unless EMAIL_HOST is set)",
-            f"  Health:       {web_url}/healthz",
+            f"  API:          {web_url}/api/docs/ (Swagger UI); make a token at "
+            f"{web_url}/account/api-tokens/",
+            f"  Health:       {web_url}/healthz   (/metrics is off until METRICS_TOKEN or "
+            "METRICS_ALLOWED_IPS is set)",
         ]
         lines += [
             f"  Panel:        {panel.name} http://127.0.0.1:{panel.port}/api/v1/ "
@@ -121,14 +126,30 @@ def _licensing_env(config: DemoConfig, host: str, port: int) -> dict[str, str]:
     environment names other keys or another server."""
     if not config.licence_public_key:
         return {}
-    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared only
-    local = f"[{local}]" if ":" in local else local
+    local = _loopback(host)
     return {
         "LICENSING_PUBLIC_KEYS": os.environ.get("LICENSING_PUBLIC_KEYS")
         or config.licence_public_key,
         "LICENSING_SERVER_URL": os.environ.get("LICENSING_SERVER_URL")
         or f"http://{local}:{port}/licensing/verify/",
     }
+
+
+def _loopback(host: str) -> str:
+    """The address to reach a server bound to ``host`` from this machine (URL-ready)."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared only
+    return f"[{local}]" if ":" in local else local
+
+
+def _refuse_a_panels_port(config: DemoConfig, port: int) -> None:
+    """The web server cannot share a port with a simulated panel: say so before starting."""
+    for panel in config.panels:
+        if panel.port == port:
+            used = ", ".join(str(p.port) for p in config.panels)
+            raise CommandError(
+                f"Port {port} is taken by the demo's simulated panel {panel.name} (the panels "
+                f"use {used}); choose another port, e.g. --port 8000."
+            )
 
 
 def _simulator_argv(panel: DemoPanel) -> list[str]:
