@@ -9,7 +9,6 @@ import json
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from licensing.checks import trusted_public_keys
 from licensing.tokens import LicenceClaims, LicenceInvalid, licence_fingerprint, licence_verify
@@ -19,9 +18,13 @@ from portal.core import clock
 # A machine API: portals post a key from their servers, without a session or a CSRF token, and
 # nothing changes here; the key's signature is what is checked.
 @csrf_exempt
-@require_POST
 def verify(request: HttpRequest) -> JsonResponse:
-    """``{"key": "VPNL1…", "product": 7}`` (product optional) → the verdict."""
+    """``{"key": "VPNL1…", "product": 7}`` (product optional) → the verdict; every answer, a
+    refused method's too, is the same JSON shape."""
+    if request.method != "POST":
+        response = _refused("POST the key as JSON.", status=405)
+        response["Allow"] = "POST"
+        return response
     if request.content_type != "application/json":
         return _refused("Send the key as JSON (Content-Type: application/json).", status=415)
     try:

@@ -98,8 +98,14 @@ def test_only_json_is_accepted(sign):
     assert response.json()["valid"] is False
 
 
-def test_get_is_405():
-    assert Client().get(URL).status_code == 405
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_another_method_is_405_with_the_same_json_shape(method):
+    response = getattr(Client(), method)(URL)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"valid": False, "reason": "POST the key as JSON."}
 
 
 def test_without_issuer_keys_the_server_says_it_cannot_answer(licensing, sign):
