@@ -18,6 +18,11 @@ from portal.dashboard import selectors
 from provisioning.models import ServiceStatus
 from provisioning.selectors import AttentionCounts
 
+# Two bases, named on the page: revenue is money received (tax included, as paid); MRR is the
+# recurring prices, which are net of tax (as WHMCS-like dashboards show it).
+REVENUE_LABEL = "Revenue this month (received, incl. tax)"
+MRR_LABEL = "MRR (net of tax)"
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -153,7 +158,7 @@ def _money(may: Any) -> Money | None:
         paid_in = ",".join(g for g in Gateway.values if g != Gateway.CREDIT)
         figures.append(
             Figure(
-                "Revenue this month",
+                REVENUE_LABEL,
                 sales.revenue,
                 is_money=True,
                 url=changelist(
@@ -168,7 +173,7 @@ def _money(may: Any) -> Money | None:
     if may("billing.view_subscription"):
         figures.append(
             Figure(
-                "MRR",
+                MRR_LABEL,
                 selectors.monthly_recurring_revenue(),
                 changelist("billing_subscription"),
                 is_money=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from html import unescape
 
 import pytest
@@ -13,14 +14,21 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from portal.accounts.roles import BILLING, SUPPORT
-from tests.dashboard.seeding import seed
-from tests.factories import ServerFactory, StaffFactory
+from portal.billing.models import TaxRate
+from portal.core.models import Branding
+from tests.dashboard.seeding import seed, subscribe
+from tests.factories import ProductFactory, ServerFactory, StaffFactory
 from tests.queries import page_queries
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_cache")]
 
 INDEX = "/admin/"
-MONEY_LABELS = ["New orders this month", "Revenue this month", "MRR", "Overdue invoices"]
+MONEY_LABELS = [
+    "New orders this month",
+    "Revenue this month (received, incl. tax)",
+    "MRR (net of tax)",
+    "Overdue invoices",
+]
 
 
 def client_of(role: str) -> Client:
@@ -76,12 +84,26 @@ def test_each_figure_links_to_the_admin_list_of_what_it_counts(admin_client):
         page = admin_client.get(links[label])
         assert page.status_code == 200, label
         assert page.context["cl"].result_count == count, label
-    for label in ["Revenue this month", "MRR", "Overdue amount", "Flagged for an admin"]:
+    for label in [*MONEY_LABELS[1:3], "Overdue amount", "Flagged for an admin"]:
         assert admin_client.get(links[label]).status_code == 200, label
     money = block(html, "dashboard-money")
     assert ">20.00 EUR<" in money  # overdue
     assert ">27.00 EUR<" in money  # revenue: the subscription's first quarter
     assert ">9.00 EUR<" in money  # MRR: 27.00 a quarter
+
+
+def test_revenue_is_received_with_tax_and_mrr_net_each_labelled(admin_client, customer):
+    Branding.objects.update_or_create(pk=1, defaults={"country": "DE", "vat_id": "DE136695976"})
+    TaxRate.objects.create(country="DE", name="VAT", rate=Decimal("19"))
+    subscribe(customer, ProductFactory(), "monthly", "4.99")
+
+    money = block(admin_client.get(INDEX).content.decode(), "dashboard-money")
+
+    figures = dict(re.findall(r'<th scope="row">([^<]+)</th>.*?<a [^>]+>([^<]+)</a>', money, re.S))
+    assert figures["Revenue this month (received, incl. tax)"] == "5.94 EUR"  # 4.99 + 19 %
+    assert figures["MRR (net of tax)"] == "4.99 EUR"
+    assert "(tax included, as paid)" in money
+    assert "per month, net of tax" in money
 
 
 def test_a_support_user_sees_services_and_panel_calls_but_no_money():
