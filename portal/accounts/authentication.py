@@ -17,15 +17,27 @@ from rest_framework.request import Request
 from portal.accounts import services
 from portal.accounts.models import ApiToken
 from portal.accounts.selectors import api_token_of
+from portal.core.api import throttling
 
 KEYWORD = b"bearer"
 
 
 class BearerTokenAuthentication(BaseAuthentication):
+    """A refused token counts against the client's address; past the ``anon`` rate every
+    token from it is a 429 until the window ends (``portal.core.api.throttling``)."""
+
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiToken] | None:
         words = get_authorization_header(request).split()
         if not words or words[0].lower() != KEYWORD:
             return None
+        throttling.check_auth_failures(request)
+        try:
+            return self._authenticate(words)
+        except AuthenticationFailed:
+            throttling.count_auth_failure(request)
+            raise
+
+    def _authenticate(self, words: list[bytes]) -> tuple[AbstractBaseUser, ApiToken]:
         if len(words) != 2:
             raise AuthenticationFailed("Send the token as: Authorization: Bearer <token>.")
         try:

@@ -35,6 +35,11 @@ def hit(key: str, limit: int, window: int) -> bool:
     return count <= limit
 
 
+def count(key: str, window: int) -> int:
+    """How many hits ``key`` has had in the current window, counting none."""
+    return cache.get(_bucket(key, window), 0)
+
+
 def undo(key: str, window: int) -> None:
     """Give back one hit of the current window, for a request that turned out not to count."""
     # No counter in the current window (it rolled over meanwhile): nothing to give back.
