@@ -223,13 +223,31 @@ class IssueLineForm(forms.Form):
 IssueLineFormSet = formset_factory(IssueLineForm, extra=3, min_num=1, validate_min=True)
 
 
+class AddsFundsFilter(admin.SimpleListFilter):
+    """An "add funds" invoice (a line that tops up credit) is not a debt: dunning and the
+    dashboard's overdue figure leave it out, and its link filters the same way."""
+
+    title = "adds funds"
+    parameter_name = "adds_funds"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return (("yes", "Adds funds"), ("no", "Services and charges"))
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "yes":
+            return queryset.filter(lines__adds_credit=True).distinct()
+        if self.value() == "no":
+            return queryset.exclude(lines__adds_credit=True)
+        return queryset
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
     list_display = (
         "__str__", "customer", "kind", "status", money_shown("total"), money_shown("amount_paid"),
         "issued_at",
     )  # fmt: skip
-    list_filter = ("status", "kind", "reverse_charge")
+    list_filter = ("status", "kind", "reverse_charge", AddsFundsFilter)
     search_fields = ("number", "customer__user__email", "customer__user__username")
     list_select_related = ("customer__user",)
     date_hierarchy = "issued_at"

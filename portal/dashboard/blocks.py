@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from portal.billing.models import Gateway, InvoiceKind, InvoiceStatus
+from portal.billing.money import currency
 from portal.core import clock
 from portal.dashboard import selectors
 from provisioning.models import ServiceStatus
@@ -186,6 +187,8 @@ def _money(may: Any) -> Money | None:
             status__exact=InvoiceStatus.UNPAID,
             kind__exact=InvoiceKind.INVOICE,
             due_at__date__lt=today.isoformat(),
+            adds_funds="no",
+            currency=currency(),
         )
         figures.append(Figure("Overdue invoices", overdue.count, url))
         figures.append(Figure("Overdue amount", overdue.amount, url, is_money=True))

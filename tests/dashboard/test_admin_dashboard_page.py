@@ -5,17 +5,20 @@ admin list it counts; only the blocks a role may see (a *support* user gets no m
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from portal.accounts.roles import BILLING, SUPPORT
 from portal.billing.models import TaxRate
+from portal.billing.services import LineSpec, invoice_create
 from portal.core.models import Branding
+from portal.dashboard import selectors
 from tests.dashboard.seeding import seed, subscribe
 from tests.factories import ProductFactory, ServerFactory, StaffFactory
 from tests.queries import page_queries
@@ -90,6 +93,23 @@ def test_each_figure_links_to_the_admin_list_of_what_it_counts(admin_client):
     assert ">20.00 EUR<" in money  # overdue
     assert ">27.00 EUR<" in money  # revenue: the subscription's first quarter
     assert ">9.00 EUR<" in money  # MRR: 27.00 a quarter
+
+
+def test_the_overdue_link_lists_what_the_figure_counts_without_add_funds_invoices(
+    admin_client, customer
+):
+    seed(panels=1, services=3)  # one overdue invoice of 20.00
+    top_up = LineSpec(description="Add funds", unit_price=Decimal("50"), adds_credit=True)
+    invoice_create(
+        customer=customer, lines=[top_up], actor=None, due_at=timezone.now() - timedelta(days=3)
+    )
+
+    html = admin_client.get(INDEX).content.decode()
+    listed = admin_client.get(figure_links(html)["Overdue invoices"]).context["cl"]
+
+    assert selectors.overdue_invoices().count == 1
+    assert listed.result_count == 1
+    assert [invoice.total for invoice in listed.result_list] == [Decimal("20.00")]
 
 
 def test_revenue_is_received_with_tax_and_mrr_net_each_labelled(admin_client, customer):
