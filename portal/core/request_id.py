@@ -1,10 +1,11 @@
 """The request id: one id per web request, on its response and on every log line of its work.
 
-The middleware takes a well-formed incoming ``X-Request-ID`` (a proxy's) or makes one, keeps it in
-a context variable for the request and returns it in the response header. A Celery task sent
-while an id is current carries it in its message headers, and the worker makes it current while
-the task runs, so the worker's log lines of that work show the same id; a task sent by beat (no
-id current) gets one of its own. ``portal.core.logs.JsonFormatter`` puts it on each log line.
+The middleware takes a well-formed incoming ``X-Request-ID`` behind a trusted proxy
+(``PORTAL_TRUSTED_PROXY_COUNT`` above 0: the proxy sets it) or makes one, keeps it in a context
+variable for the request and returns it in the response header. A Celery task sent while an id
+is current carries it in its message headers, and the worker makes it current while the task
+runs, so the worker's log lines of that work show the same id; a task sent by beat (no id
+current) gets one of its own. ``portal.core.logs.JsonFormatter`` puts it on each log line.
 """
 
 import re
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -55,7 +57,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get(HEADER)
+        # Only a proxy in front sets the header; a client's own would be its pick in our logs.
+        incoming = request.headers.get(HEADER) if settings.PORTAL_TRUSTED_PROXY_COUNT else None
         request_id = incoming if is_valid(incoming) else new_request_id()
         request.request_id = request_id
         token = _request_id.set(request_id)

@@ -46,6 +46,12 @@ def json_log() -> Iterator[io.StringIO]:
         logger.removeHandler(handler)
 
 
+@pytest.fixture
+def behind_proxy(settings) -> None:
+    """A proxy in front, which sets X-Request-ID: the incoming id is honoured."""
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 1
+
+
 def test_a_response_carries_a_new_request_id(client, db):
     first = client.get("/healthz")["X-Request-ID"]
     second = client.get("/healthz")["X-Request-ID"]
@@ -55,24 +61,34 @@ def test_a_response_carries_a_new_request_id(client, db):
     assert first != second
 
 
-def test_a_well_formed_incoming_request_id_is_passed_through(client, db):
+def test_a_well_formed_incoming_request_id_is_passed_through(client, db, behind_proxy):
     response = client.get("/healthz", headers={"X-Request-ID": "edge-7f3a.91b_2"})
 
     assert response["X-Request-ID"] == "edge-7f3a.91b_2"
+
+
+def test_without_a_trusted_proxy_an_incoming_request_id_is_replaced(client, db, settings):
+    """Nothing in front sets the header, so a client's would be its own pick in our logs."""
+    settings.PORTAL_TRUSTED_PROXY_COUNT = 0
+
+    response = client.get("/healthz", headers={"X-Request-ID": "edge-7f3a.91b_2"})
+
+    assert response["X-Request-ID"] != "edge-7f3a.91b_2"
+    assert is_valid(response["X-Request-ID"])
 
 
 @pytest.mark.parametrize(
     "incoming",
     ["", "x" * 129, "has space", 'quote"d', "<script>", "back\\slash", "-starts-with-dash", "ü"],
 )
-def test_a_malformed_incoming_request_id_is_replaced(client, db, incoming):
+def test_a_malformed_incoming_request_id_is_replaced(client, db, behind_proxy, incoming):
     response = client.get("/healthz", headers={"X-Request-ID": incoming})
 
     assert response["X-Request-ID"] != incoming
     assert is_valid(response["X-Request-ID"])
 
 
-def test_a_log_line_of_a_request_is_json_with_its_request_id(client, db, json_log):
+def test_a_log_line_of_a_request_is_json_with_its_request_id(client, db, json_log, behind_proxy):
     response = client.get("/no-such-page/", headers={"X-Request-ID": "req-log-0001"})
 
     assert response.status_code == 404
@@ -109,7 +125,7 @@ def test_a_json_log_line_masks_secrets_in_the_message_and_the_exception():
 
 @pytest.mark.urls(__name__)
 def test_a_task_sent_during_a_request_runs_in_the_worker_under_its_request_id(
-    client, db, live_worker
+    client, db, live_worker, behind_proxy
 ):
     response = client.get("/send-ping/", headers={"X-Request-ID": "req-task-0001"})
 
@@ -129,7 +145,9 @@ def test_a_task_sent_outside_a_request_gets_its_own_request_id(live_worker):
 
 
 @pytest.mark.urls(__name__)
-def test_the_worker_logs_json_lines_with_the_request_id_and_the_task(client, db, tmp_path: Path):
+def test_the_worker_logs_json_lines_with_the_request_id_and_the_task(
+    client, db, tmp_path: Path, behind_proxy
+):
     log_path = tmp_path / "worker.log"
     with celery_worker(env={"LOG_FORMAT": "json"}, log_path=log_path) as queue:
         response = client.get(
