@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -24,7 +25,7 @@ from portal.billing.api_fields import MoneyField
 from portal.billing.cycles import BillingCycle
 from portal.billing.models import Gateway, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.billing.selectors import overdue_invoices_q, staff_invoices, staff_payments
-from portal.billing.services import invoice_cancel, payment_record
+from portal.billing.services import invoice_cancel, payment_get_or_record
 from portal.core.api.permissions import IsStaffWithModelPermission
 from portal.core.audit import CHANGE, admin_log
 
@@ -181,11 +182,15 @@ class StaffInvoiceCancelApi(APIView):
         invoice = get_object_or_404(staff_invoices(), pk=pk)
         given = StaffCancelInput(data=request.data)
         given.is_valid(raise_exception=True)
-        cancelled = invoice_cancel(
-            invoice=invoice, actor=request.user, reason=given.validated_data["reason"]
-        )
-        if invoice.status != cancelled.status:
-            admin_log(actor=request.user, obj=cancelled, flag=CHANGE, message="Invoice cancelled.")
+        with transaction.atomic():
+            before = Invoice.objects.select_for_update().get(pk=invoice.pk).status
+            cancelled = invoice_cancel(
+                invoice=invoice, actor=request.user, reason=given.validated_data["reason"]
+            )
+            if before != cancelled.status:
+                admin_log(
+                    actor=request.user, obj=cancelled, flag=CHANGE, message="Invoice cancelled."
+                )
         return Response(StaffInvoiceOutput(get_object_or_404(staff_invoices(), pk=pk)).data)
 
 
@@ -217,22 +222,23 @@ class StaffPaymentsApi(ListAPIView):
         given = StaffPaymentInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        known = Payment.objects.filter(
-            gateway=Gateway.BANK_TRANSFER, reference=data["reference"]
-        ).exists()
-        payment = payment_record(
-            invoice=data["invoice"],
-            amount=data["amount"],
-            gateway=Gateway.BANK_TRANSFER,
-            reference=data["reference"],
-            actor=request.user,
-        )
-        if not known:
-            admin_log(
-                actor=request.user, obj=payment.invoice, flag=CHANGE, message="Payment recorded."
+        with transaction.atomic():
+            payment, created = payment_get_or_record(
+                invoice=data["invoice"],
+                amount=data["amount"],
+                gateway=Gateway.BANK_TRANSFER,
+                reference=data["reference"],
+                actor=request.user,
             )
+            if created:
+                admin_log(
+                    actor=request.user,
+                    obj=payment.invoice,
+                    flag=CHANGE,
+                    message="Payment recorded.",
+                )
         shown = StaffPaymentOutput(get_object_or_404(staff_payments(), pk=payment.pk)).data
-        return Response(shown, status=status.HTTP_200_OK if known else status.HTTP_201_CREATED)
+        return Response(shown, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class StaffPaymentApi(APIView):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -130,10 +131,11 @@ class StaffServiceActionApi(APIView):
         service = _service(pk)
         given = self.input_serializer(data=request.data)
         given.is_valid(raise_exception=True)
-        before = _outbox_state(service)
-        done = self.act(service, request.user, **given.validated_data)
-        if _outbox_state(done) != before:
-            admin_log(actor=request.user, obj=done, flag=CHANGE, message=self.audit_message())
+        with transaction.atomic():
+            before = _outbox_state(Service.objects.select_for_update().get(pk=service.pk))
+            done = self.act(service, request.user, **given.validated_data)
+            if _outbox_state(done) != before:
+                admin_log(actor=request.user, obj=done, flag=CHANGE, message=self.audit_message())
         return Response(StaffServiceOutput(_service(pk)).data, status=status.HTTP_202_ACCEPTED)
 
     def act(self, service: Service, actor: Any, *, reason: str = API_REASON, **kwargs) -> Service:

@@ -14,7 +14,7 @@ from portal.billing.services.invoices import (
     invoice_create,
     invoice_email_again,
 )
-from portal.billing.services.payments import payment_record
+from portal.billing.services.payments import payment_get_or_record, payment_record
 
 __all__ = [
     "LineSpec",
@@ -24,5 +24,6 @@ __all__ = [
     "invoice_cancel",
     "invoice_create",
     "invoice_email_again",
+    "payment_get_or_record",
     "payment_record",
 ]

@@ -58,6 +58,24 @@ def payment_record(
     credit. For an invoice cancelled meanwhile: all of it becomes credit. Recorded already (same
     gateway and reference): that payment is returned and nothing changes.
     """
+    return payment_get_or_record(
+        invoice=invoice, amount=amount, gateway=gateway, reference=reference, actor=actor,
+        data=data,
+    )[0]  # fmt: skip
+
+
+def payment_get_or_record(
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    gateway: str,
+    reference: str,
+    actor: Any,
+    data: dict[str, Any] | None = None,
+) -> tuple[Payment, bool]:
+    """:func:`payment_record`, and whether this call recorded the payment (False: it was
+    recorded already, perhaps by a concurrent twin — decided under the invoice's lock, so of two
+    concurrent calls with one reference exactly one says True)."""
     amount = money(amount)
     if amount <= 0:
         raise BillingRefused("A payment is for an amount above zero.")
@@ -71,7 +89,7 @@ def payment_record(
                 raise BillingRefused(
                     f"The {gateway} payment {reference!r} was for another invoice already."
                 )
-            return existing
+            return existing, False
         if locked.kind != InvoiceKind.INVOICE:
             raise BillingRefused("A credit note is not paid.")
         payment = _create(locked, amount, gateway, reference, actor, data)
@@ -98,7 +116,7 @@ def payment_record(
         if locked.status == InvoiceStatus.UNPAID and locked.amount_paid >= locked.total:
             _settle(locked, actor)
         locked.save()
-    return payment
+    return payment, True
 
 
 def buyer_fix(invoice: Invoice, *, refresh: bool = False) -> bool:
