@@ -207,6 +207,7 @@ class ServiceVpnClientApi(CustomerServiceApi):
     )
     def get(self, request: Request, pk: int) -> Response:
         service = self.service()
+        _config_limit(request)
         _require_credentials(service)
         page = panel_reads.service_page_data(service)
         if page.client is None:
@@ -220,6 +221,13 @@ class ServiceVpnClientApi(CustomerServiceApi):
                 }
             ).data
         )
+
+
+def _config_limit(request: Request) -> None:
+    """The config downloads' limit per user (the client area's, counted together): the VPN
+    client's answer holds every protocol's config, read from the panel, so it counts as one."""
+    limit, window = client_area_views.CONFIG_RATE_LIMIT, client_area_views.CONFIG_RATE_WINDOW
+    rate_limit(f"client_config:{request.user.pk}", limit, window, message=RATE_LIMITED)
 
 
 def _require_credentials(service: Service) -> None:
@@ -257,8 +265,7 @@ class ServiceConfigApi(CustomerServiceApi):
     )
     def get(self, request: Request, pk: int, protocol: str) -> Response:
         service = self.service()
-        limit, window = client_area_views.CONFIG_RATE_LIMIT, client_area_views.CONFIG_RATE_WINDOW
-        rate_limit(f"client_config:{request.user.pk}", limit, window, message=RATE_LIMITED)
+        _config_limit(request)
         try:
             spec = panel_reads.PROTOCOL_FILES[Protocol(protocol)]
         except ValueError:

@@ -133,6 +133,21 @@ def test_the_vpn_client_and_its_configs_are_the_panels(owner_api, on_panel, pane
     assert wireguard["error"] is None
 
 
+def test_the_vpn_client_counts_against_the_config_limit(owner_api, on_panel, monkeypatch):
+    service = on_panel()
+    monkeypatch.setattr(client_area_views, "CONFIG_RATE_LIMIT", 2)
+    url = f"/api/v1/services/{service.pk}/vpn-client/"
+
+    answers = [owner_api.get(url).status_code for _ in range(2)]
+    refused = owner_api.get(url)
+
+    assert answers == [200, 200]
+    assert_error(refused, 429, "throttled")
+    assert int(refused["Retry-After"]) >= 1
+    config = owner_api.get(f"/api/v1/services/{service.pk}/configs/wireguard/")
+    assert_error(config, 429, "throttled")
+
+
 def test_one_config_is_the_panels_text(owner_api, on_panel, panel):
     service = on_panel()
 
