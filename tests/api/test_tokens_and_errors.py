@@ -107,3 +107,13 @@ def test_last_used_is_recorded_at_most_once_a_minute(token_for, owner):
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         client.get(UNKNOWN)
     assert ApiToken.objects.get().last_used_at == start + timedelta(seconds=61)
+
+
+def test_a_url_without_its_trailing_slash_is_told_to_add_one(token_for, owner):
+    client = bearer(token_for(owner.user))
+
+    without_slash = assert_error(client.get("/api/v1/services"), 404, "not_found")
+    unknown = assert_error(client.get("/api/v1/no-such-endpoint"), 404, "not_found")
+
+    assert without_slash["message"] == "Not found. (API URLs end with a slash: add one.)"
+    assert unknown["message"] == "Not found."

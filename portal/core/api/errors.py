@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 INVALID_INPUT = "The request is not valid; see the fields."
 SERVER_ERROR = "Something went wrong on our side. Please try again later."
 NOT_FOUND = "Not found."
+NOT_FOUND_WITHOUT_SLASH = "Not found. (API URLs end with a slash: add one.)"
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -54,7 +56,17 @@ class UnknownEndpoint(APIView):
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
+        if _names_an_endpoint(f"{request.path_info}/"):
+            raise exceptions.NotFound(NOT_FOUND_WITHOUT_SLASH)
         raise exceptions.NotFound(NOT_FOUND)
+
+
+def _names_an_endpoint(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return getattr(match.func, "view_class", None) is not UnknownEndpoint
 
 
 def _as_api_exception(exc: Exception) -> Exception:
