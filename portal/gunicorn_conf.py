@@ -1,8 +1,10 @@
 """gunicorn's configuration: ``gunicorn -c python:portal.gunicorn_conf`` (docs/operations.md).
 
 Read from the environment like the settings; a command-line option still wins over it. The
-master does not load Django: LOG_FORMAT and DJANGO_DEBUG are read here the way the settings
-read them, so gunicorn's own lines (start, worker timeouts, the access log) match the portal's.
+master imports the portal package (Django's modules and the Celery app come with it) but neither
+reads the settings nor loads the apps; the workers load the WSGI application after the fork. So
+LOG_FORMAT and DJANGO_DEBUG are read here the way the settings read them, and gunicorn's own
+lines (start, worker timeouts, the access log) match the portal's.
 """
 
 import multiprocessing
@@ -98,9 +100,10 @@ keepalive = 5
 # A worker is replaced after this many requests (jittered, so not all at once): bounds any leak.
 max_requests = 2000
 max_requests_jitter = 200
-# gunicorn believes X-Forwarded-Proto (https) and X-Forwarded-For only from these addresses; it
-# reads FORWARDED_ALLOW_IPS itself (default 127.0.0.1,::1). Never "*" unless nothing but the
-# proxy can reach gunicorn: anyone could then claim https.
+# gunicorn believes the scheme headers (X-Forwarded-Proto: https) and its forwarder headers only
+# from the addresses in FORWARDED_ALLOW_IPS, which it reads itself (default 127.0.0.1,::1). Never
+# "*" unless nothing but the proxy can reach gunicorn: anyone could then claim https. It does not
+# read X-Forwarded-For: Django does, as PORTAL_TRUSTED_PROXY_COUNT says (portal.core.http).
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

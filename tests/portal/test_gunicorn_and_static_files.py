@@ -136,6 +136,7 @@ def test_whitenoise_serves_the_collected_static_file_under_its_hashed_name(web):
     assert response.status == 200
     assert response.body == (REPO_ROOT / "static" / "portal" / "portal.css").read_bytes()
     assert "immutable" in response.headers["Cache-Control"]
+    assert "max-age=315360000" in response.headers["Cache-Control"]  # ten years, as the docs say
     assert response.headers["Content-Type"].startswith("text/css")
     assert compressed.headers["Content-Encoding"] == "gzip"
 
