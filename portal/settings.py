@@ -599,6 +599,13 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.core.api.schema.add_error_responses",
     ],
+    # Only signed-in users (a browser session, for Swagger UI) or token holders read the schema
+    # and its page, as only token holders learn the API's URLs from its 404s.
+    "SERVE_AUTHENTICATION": [
+        "portal.accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI's files are vendored (drf-spectacular-sidecar) and served from STATIC_URL, so
     # the page loads under the site's CSP (script-src 'self') with no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

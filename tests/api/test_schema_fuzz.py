@@ -80,9 +80,9 @@ def resource_of(path: str) -> str:
 def test_no_operation_answers_a_server_error_or_off_schema(
     who, wsgi_app, fuzzed_rows, customer, staff, token_for, settings_override
 ):
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
     user = customer.user if who == "customer" else staff
     headers = {"Authorization": f"Bearer {token_for(user)}"}
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app, headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert operations
 

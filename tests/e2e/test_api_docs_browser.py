@@ -2,11 +2,17 @@
 
 import pytest
 
+from tests.e2e.conftest import log_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_api_docs_render_every_customer_operation_with_no_csp_violation(browser_page):
+def test_the_api_docs_render_every_customer_operation_with_no_csp_violation(
+    browser_page, customer_factory
+):
     page = browser_page
+    customer_factory("erin")
+    log_in(page, "erin")
 
     page.goto("/api/docs/")
 
