@@ -57,13 +57,18 @@ def celery_worker_process(
         _wait_until_ready(process, log_path, ready_timeout)
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        process_stop(process)
+
+
+def process_stop(process: subprocess.Popen, *, grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; nothing when it already ended."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def _wait_until_ready(process: subprocess.Popen, log_path: Path, timeout: float) -> None:

@@ -21,7 +21,7 @@ from celery import Celery
 
 from portal.core.beat import BeatLock, Hold, Holder, LastRuns, LockedScheduler
 from tests.services import redis_url_or_skip
-from tests.workers import REPO_ROOT
+from tests.workers import REPO_ROOT, process_stop
 
 PROBE_APP = "tests.portal.beat_probe_app"  # schedule: "probe" every second
 PROCESS_LOCK_TTL = 3.0
@@ -220,13 +220,7 @@ def beat_process(tmp_path: Path, name: str, env: dict[str, str]) -> Iterator[sub
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        process_stop(process, grace=10)
 
 
 def _log(process: subprocess.Popen) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.portal.test_settings import PRODUCTION_ENV, REPO_ROOT
+from tests.workers import process_stop
 
 HOST = "portal.example.com"
 # Production settings on the embedded storage (SQLite, file cache, filesystem broker under the
@@ -60,12 +61,7 @@ def web(tmp_path_factory) -> Iterator[tuple[int, Path, Path]]:
     try:
         yield _listening_port(process, log_path), var_dir, log_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        process_stop(process)
 
 
 def _listening_port(process: subprocess.Popen, log_path: Path, timeout: float = 30) -> int:
