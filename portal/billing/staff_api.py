@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.billing.api import InvoiceOutput
 from portal.billing.api_fields import MoneyField
-from portal.billing.cycles import BillingCycle
 from portal.billing.models import Gateway, Invoice, InvoiceKind, InvoiceStatus, Payment
 from portal.billing.selectors import overdue_invoices_q, staff_invoices, staff_payments
 from portal.billing.services import invoice_cancel, payment_get_or_record
@@ -33,39 +33,12 @@ INVOICE_TAGS = ["staff: invoices"]
 PAYMENT_TAGS = ["staff: payments"]
 
 
-class StaffInvoiceLineOutput(serializers.Serializer):
-    description = serializers.CharField()
-    quantity = serializers.IntegerField()
-    unit_price = MoneyField()
-    amount = MoneyField()
-    product_id = serializers.IntegerField(allow_null=True)
-    cycle = serializers.ChoiceField(choices=[("", "None"), *BillingCycle.choices])
+class StaffInvoiceOutput(InvoiceOutput):
+    """The customer's view of an invoice, with whose it is and whether it is overdue."""
 
-
-class StaffInvoiceOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField(allow_null=True, help_text="Null while proforma (unpaid).")
-    kind = serializers.ChoiceField(choices=InvoiceKind.choices)
-    status = serializers.ChoiceField(choices=InvoiceStatus.choices)
     customer_id = serializers.IntegerField()
     customer_email = serializers.EmailField(source="customer.user.email")
-    currency = serializers.CharField()
-    subtotal = MoneyField()
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
-    tax_label = serializers.CharField()
-    reverse_charge = serializers.BooleanField()
-    tax_amount = MoneyField()
-    total = MoneyField()
-    amount_paid = MoneyField()
-    balance_due = MoneyField()
     overdue = serializers.SerializerMethodField()
-    issued_at = serializers.DateTimeField()
-    due_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField(allow_null=True)
-    cancelled_at = serializers.DateTimeField(allow_null=True)
-    credited_invoice_id = serializers.IntegerField(allow_null=True)
-    notes = serializers.CharField()
-    lines = StaffInvoiceLineOutput(many=True, source="lines.all")
 
     @extend_schema_field(serializers.BooleanField(help_text="Unpaid past its due date."))
     def get_overdue(self, invoice: Invoice) -> bool:
