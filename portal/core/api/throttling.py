@@ -61,9 +61,7 @@ def check_auth_failures(request: HttpRequest) -> None:
 
 def count_auth_failure(request: HttpRequest) -> None:
     """Count one refused token against the client's address; the one over the rate is a 429."""
-    key, limit, window = _auth_failures(request)
-    if not ratelimit.hit(key, limit, window):
-        raise Throttled(wait=ratelimit.retry_after(window), detail=AUTH_FAILURES_THROTTLED)
+    rate_limit(*_auth_failures(request), message=AUTH_FAILURES_THROTTLED)
 
 
 def _auth_failures(request: HttpRequest) -> tuple[str, int, int]:
