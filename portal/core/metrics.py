@@ -218,6 +218,7 @@ class SQLiteStore(_Pausing):
         super().__init__()
         self.path = path
         self._local = threading.local()
+        self._setup_lock = threading.Lock()
 
     def add(self, metric: str, increments: list[tuple[str, float]]) -> None:
         if self.paused():
@@ -240,14 +241,23 @@ class SQLiteStore(_Pausing):
         db, pid = getattr(self._local, "db", None), getattr(self._local, "pid", None)
         if db is None or pid != os.getpid():
             db = sqlite3.connect(self.path, timeout=SQLITE_TIMEOUT_SECONDS)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent without an fsync each
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS series (metric TEXT NOT NULL, field TEXT NOT NULL, "
-                "value REAL NOT NULL, PRIMARY KEY (metric, field))"
-            )
+            with self._setup_lock:
+                self._setup(db)
             self._local.db, self._local.pid = db, os.getpid()
         return db
+
+    @staticmethod
+    def _setup(db: sqlite3.Connection) -> None:
+        """WAL (kept in the file) and the table. Switching to WAL answers "database is locked"
+        at once, without waiting out the timeout, while another connection switches it: so the
+        threads of a process set up one at a time, and a file already in WAL is not switched."""
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent without an fsync each
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS series (metric TEXT NOT NULL, field TEXT NOT NULL, "
+            "value REAL NOT NULL, PRIMARY KEY (metric, field))"
+        )
 
 
 def metrics_store() -> Store:
